@@ -1,0 +1,45 @@
+#!/usr/bin/env node
+// The `gitmesh` command: commander wiring only; each command lives in commands/.
+import { Command, CommanderError } from 'commander';
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { GitmeshError } from '../source/errors.js';
+import { validateCommand } from './commands/validate.js';
+import { EXIT, processIo, UsageError, type CliIo } from './io.js';
+
+export const VERSION = '0.1.0';
+
+/** Runs the CLI with `args` (without node and script) and returns the exit code; never throws. */
+export async function runCli(args: readonly string[], io: CliIo = processIo()): Promise<number> {
+  let exitCode: number = EXIT.ok;
+  const setExit = (code: number) => void (exitCode = code);
+  const program = new Command('gitmesh')
+    .description('GitOps control plane for a Kuma-style service mesh')
+    .version(VERSION)
+    .exitOverride()
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    .showHelpAfterError('(run with --help for usage)');
+  program.addCommand(validateCommand(io, setExit, VERSION));
+  for (const command of program.commands) command.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
+  try {
+    await program.parseAsync([...args], { from: 'user' });
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    if (error instanceof UsageError) {
+      io.stderr(`gitmesh: ${error.message}\n`);
+      return EXIT.usage;
+    }
+    if (error instanceof GitmeshError) {
+      io.stderr(`gitmesh: ${error.message}\n`);
+      return EXIT.usage;
+    }
+    io.stderr(`gitmesh: internal error (a bug; please report it): ${(error as Error)?.stack ?? String(error)}\n`);
+    return EXIT.usage;
+  }
+}
+
+const invokedDirectly = process.argv[1] !== undefined && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url);
+if (invokedDirectly) process.exitCode = await runCli(process.argv.slice(2));
