@@ -1,7 +1,7 @@
 // Table-driven validation cases from files: a new case is a new YAML file, no code.
 //
-// test/policies/<slug>/cases/valid-*.yaml must validate with no diagnostic at all.
-// test/policies/<slug>/cases/invalid-*.yaml list what they must produce in leading comments,
+// <dir>/valid-*.yaml (e.g. test/policies/<slug>/cases/) must validate with no diagnostic at all.
+// <dir>/invalid-*.yaml list what they must produce in leading comments,
 // one per line, and produce exactly that:
 //   # expect: GM202 12:9 unknown field `conectionTimeout`
 // i.e. code, line:column in the case file, then a substring of the message (optional).
@@ -40,9 +40,14 @@ export function validateCase(path: string, text = readFileSync(path, 'utf8')) {
   return validateFiles({ files });
 }
 
-/** Registers one uvu test per case file of a policy kind. */
+/** Registers one uvu test per case file of a policy kind (test/policies/<slug>/cases). */
 export function registerPolicyCases(slug: string, suite = test): void {
-  const dir = join('test/policies', slug, 'cases');
+  registerCases(join('test/policies', slug, 'cases'), slug, suite);
+}
+
+/** Registers one uvu test per case file in `dir`, named `<label>: <case>`. */
+export function registerCases(dir: string, label: string, suite = test): void {
+  const slug = label;
   const files = readdirSync(dir).filter((f) => /^(valid|invalid)-.*\.ya?ml$/.test(f)).sort();
   assert.ok(files.some((f) => f.startsWith('valid-')), `${dir} needs a valid-*.yaml case`);
   for (const file of files) {
