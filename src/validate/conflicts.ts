@@ -6,6 +6,8 @@ import type { Resource } from '../core/resource.js';
 /** One `default` that merges into a target: its merge key, its path in the spec, the conf. */
 interface MergeEntry {
   readonly key: string;
+  /** What the entry configures, for messages: `to MeshService/backend`. */
+  readonly label: string;
   readonly path: FieldPath;
   readonly conf: unknown;
 }
@@ -17,6 +19,8 @@ export interface Conflict {
   readonly loserPath: FieldPath;
   readonly winnerPath: FieldPath;
   readonly field: string;
+  readonly loserValue: string;
+  readonly winnerValue: string;
 }
 
 /** Labels that change a policy's rank besides its targetRef (KUMA.md §3.3). */
@@ -49,7 +53,7 @@ export function findConflicts(resources: readonly Resource[]): Conflict[] {
         for (const [leafKey, loserLeaf] of leavesOf[i]!) {
           const winnerLeaf = leavesOf[j]!.get(leafKey);
           if (!winnerLeaf || winnerLeaf.value === loserLeaf.value) continue;
-          conflicts.push({ loser: sorted[i]!, winner: sorted[j]!, loserPath: loserLeaf.path, winnerPath: winnerLeaf.path, field: loserLeaf.field });
+          conflicts.push({ loser: sorted[i]!, winner: sorted[j]!, loserPath: loserLeaf.path, winnerPath: winnerLeaf.path, field: loserLeaf.field, loserValue: loserLeaf.value, winnerValue: winnerLeaf.value });
         }
       }
     }
@@ -61,19 +65,20 @@ export function findConflicts(resources: readonly Resource[]): Conflict[] {
 function mergeEntries(spec: unknown): MergeEntry[] {
   const s = (spec ?? {}) as Record<string, unknown>;
   const entries: MergeEntry[] = [];
-  if (s.default !== undefined) entries.push({ key: 'default', path: ['default'], conf: s.default });
+  if (s.default !== undefined) entries.push({ key: 'default', label: 'default', path: ['default'], conf: s.default });
   for (const section of ['to', 'from', 'rules'] as const) {
     const items = s[section];
     if (!Array.isArray(items)) continue;
     items.forEach((item: Record<string, unknown> | null, i) => {
       if (!item || typeof item !== 'object') return;
       const target = section === 'rules' ? canonicalJson(item.matches ?? []) : canonicalJson(item.targetRef ?? null);
-      if (item.default !== undefined) entries.push({ key: `${section}:${target}`, path: [section, i, 'default'], conf: item.default });
+      const label = section === 'rules' ? 'rules' : `${section} ${describeRef(item.targetRef)}`;
+      if (item.default !== undefined) entries.push({ key: `${section}:${target}`, label, path: [section, i, 'default'], conf: item.default });
       // Route kinds: to[].rules[] merge by their matches (KUMA.md §3.3, MeshHTTPRoute mergeKey).
       if (Array.isArray(item.rules)) {
         item.rules.forEach((rule: Record<string, unknown> | null, k) => {
           if (rule?.default === undefined) return;
-          entries.push({ key: `${section}:${target}:rules:${canonicalJson(rule.matches ?? [])}`, path: [section, i, 'rules', k, 'default'], conf: rule.default });
+          entries.push({ key: `${section}:${target}:rules:${canonicalJson(rule.matches ?? [])}`, label: `${label}, rule matching ${canonicalJson(rule.matches ?? [])}`, path: [section, i, 'rules', k, 'default'], conf: rule.default });
         });
       }
     });
@@ -89,8 +94,19 @@ function leaves(entries: readonly MergeEntry[]): Map<string, { path: FieldPath; 
       for (const [k, v] of Object.entries(value)) walk(key, v, [...path, k], [...field, k]);
       return;
     }
-    out.set(`${key}|${field.join('.')}`, { path, field: formatPath(field), value: canonicalJson(value) });
+    out.set(`${key}|${field.join('.')}`, { path, field: `${formatPath(field)} (${label})`, value: canonicalJson(value) });
   };
-  for (const entry of entries) walk(entry.key, entry.conf, entry.path, []);
+  let label = '';
+  for (const entry of entries) {
+    label = entry.label;
+    walk(entry.key, entry.conf, entry.path, []);
+  }
   return out;
+}
+
+function describeRef(ref: unknown): string {
+  const r = (ref ?? {}) as { kind?: string; name?: string; labels?: Record<string, string> };
+  if (r.name) return `${r.kind}/${r.name}`;
+  if (r.labels) return `${r.kind} with labels ${canonicalJson(r.labels)}`;
+  return String(r.kind ?? 'Mesh');
 }

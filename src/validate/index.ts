@@ -97,7 +97,7 @@ export function validate(input: ValidateInput): ValidateResult {
     report(conflict.loser, [{
       code: 'GM308',
       path: conflict.loserPath,
-      message: `${conflict.field} is set here and, differently, by ${conflict.winner.kind} ${JSON.stringify(conflict.winner.name)} (${conflict.winner.origin.file}:${winnerAt.line}) with the same target and rank; ${JSON.stringify(conflict.winner.name)} wins by name order`,
+      message: `${conflict.field} is ${conflict.loserValue} here but ${conflict.winnerValue} in ${conflict.winner.kind} ${JSON.stringify(conflict.winner.name)} (${conflict.winner.origin.file}:${winnerAt.line}), which has the same target and rank and wins by name order`,
     }], true);
   }
 
