@@ -1,5 +1,7 @@
 // PolicyModule: what every policy kind declares, in one shape; the compiler never switches on kind.
 import type { Kind } from '../core/resource.js';
+import type { XdsMessage } from '../core/xds-json.js';
+import type { InboundView, OutboundView, ProxyView, ResolvedInboundRule, ServiceView } from './model.js';
 import type { KindValidator, TargetRefRules } from '../validate/index.js';
 
 /**
@@ -12,4 +14,56 @@ export interface PolicyModule<Spec = unknown> extends KindValidator<Spec> {
   /** The `$id` of the kind's schema in schemas/. */
   readonly schemaId: string;
   readonly targetRefs: TargetRefRules;
+  /** The conf a `to[]` item contributes to an outbound; `item.default` when left out (route kinds differ). */
+  readonly outboundConf?: (item: Readonly<Record<string, unknown>>) => unknown;
+  /** Merges the confs of the `to[]` items that cover one outbound, lowest priority first; RFC 7396 when left out. */
+  readonly mergeOutbound?: (confs: readonly unknown[]) => unknown;
+  readonly xds?: XdsHooks;
+}
+
+/** What a kind's xDS hooks see for one outbound of one proxy: its own resolved conf there. */
+export interface OutboundContext {
+  readonly proxy: ProxyView;
+  readonly outbound: OutboundView;
+  readonly service: ServiceView | undefined;
+  readonly conf: unknown;
+}
+
+/** What a kind's xDS hooks see for one inbound: its own resolved rules there, most specific first. */
+export interface InboundContext {
+  readonly proxy: ProxyView;
+  readonly inbound: InboundView;
+  readonly rules: readonly ResolvedInboundRule[];
+}
+
+/** Where a route or TCP proxy sends traffic: a service, or a tagged subset of its endpoints. */
+export interface Backend {
+  readonly service: string;
+  readonly tags?: Readonly<Record<string, string>>;
+  readonly weight: number;
+}
+
+/**
+ * How a kind changes the xDS of a proxy. Each hook is optional, pure apart from mutating the
+ * object it is handed (which compile created for this proxy), and idempotent. Hooks run in
+ * registry order, so a later kind sees an earlier kind's changes.
+ */
+export interface XdsHooks {
+  /** The routes of an HTTP outbound (route kinds); each route action names clusters via `backendCluster`. */
+  readonly httpRoutes?: (ctx: OutboundContext) => { routes: XdsMessage[]; backends: Backend[] } | undefined;
+  /** The backends of a TCP outbound (MeshTCPRoute). */
+  readonly tcpBackends?: (ctx: OutboundContext) => Backend[] | undefined;
+  readonly cluster?: (cluster: XdsMessage, ctx: OutboundContext) => void;
+  /** Each route of an HTTP outbound (after the route kinds made them). */
+  readonly route?: (route: XdsMessage, ctx: OutboundContext) => void;
+  readonly outboundHcm?: (hcm: XdsMessage, ctx: OutboundContext) => void;
+  readonly outboundTcpProxy?: (tcpProxy: XdsMessage, ctx: OutboundContext) => void;
+  /** HTTP filters for an inbound, placed before the router in registry order. */
+  readonly inboundHttpFilters?: (ctx: InboundContext) => XdsMessage[];
+  /** Network filters for a TCP inbound, placed before the TCP proxy in registry order. */
+  readonly inboundNetworkFilters?: (ctx: InboundContext) => XdsMessage[];
+  readonly inboundHcm?: (hcm: XdsMessage, ctx: InboundContext) => void;
+  readonly inboundRoute?: (route: XdsMessage, ctx: InboundContext) => void;
+  readonly inboundTcpProxy?: (tcpProxy: XdsMessage, ctx: InboundContext) => void;
+  readonly inboundCluster?: (cluster: XdsMessage, ctx: InboundContext) => void;
 }

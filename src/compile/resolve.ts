@@ -1,0 +1,135 @@
+// resolve: policies + proxy → ResolvedProxy, the per-proxy IR that `inspect` prints.
+import type { Kind, Resource } from '../core/resource.js';
+import type { InboundView, OutboundView, PolicyOrigin, ProxyView, ResolvedConf, ResolvedInboundRule, ResolvedProxy } from '../policies/model.js';
+import { coversClients, coversOutbound, selectProxy, type ClientSelector, type TargetRef } from '../policies/target-ref/match.js';
+export type { PolicyOrigin, ResolvedConf, ResolvedInbound, ResolvedInboundRule, ResolvedOutbound, ResolvedProxy } from '../policies/model.js';
+import { mergeConf } from '../policies/target-ref/merge.js';
+import { compareRank, type RankedEntry } from '../policies/target-ref/rank.js';
+import type { PolicyModule } from '../policies/types.js';
+import { canonicalJson } from '../core/canonical-json.js';
+import type { MeshContext } from './mesh-context.js';
+
+interface PolicySpec {
+  readonly targetRef?: TargetRef;
+  readonly to?: readonly (Record<string, unknown> & { targetRef: TargetRef })[];
+  readonly from?: readonly { targetRef: TargetRef; default: unknown }[];
+  readonly rules?: readonly { matches?: unknown; default: unknown }[];
+}
+
+interface Entry extends RankedEntry {
+  readonly origin: PolicyOrigin;
+  readonly conf: unknown;
+  readonly clients: ClientSelector;
+  readonly matches?: unknown;
+}
+
+/** Resolves the policies of one proxy for any inbound or outbound view (including outbounds it only reaches through a route). */
+export interface Resolver {
+  readonly inbound: (view: InboundView) => Partial<Record<Kind, ResolvedInboundRule[]>>;
+  readonly outbound: (view: OutboundView) => Partial<Record<Kind, ResolvedConf>>;
+}
+
+/** Selects, once per proxy, the policies of every kind whose top-level targetRef matches it. Pure. */
+export function createResolver(ctx: MeshContext, proxy: ProxyView, modules: readonly PolicyModule[]): Resolver {
+  const selectedByModule = modules.map((module) => ({
+    module,
+    selected: (ctx.policies.get(module.kind) ?? []).flatMap((policy) => {
+      const spec = policy.spec as PolicySpec;
+      const selection = selectProxy(spec.targetRef, proxy);
+      return selection ? [{ policy, spec, selection }] : [];
+    }),
+  }));
+  return {
+    inbound(view) {
+      const result: Partial<Record<Kind, ResolvedInboundRule[]>> = {};
+      for (const { module, selected } of selectedByModule) {
+        const entries: Entry[] = [];
+        for (const { policy, spec, selection } of selected) {
+          if (!selection.inbounds.includes(view)) continue;
+          spec.from?.forEach((item, i) => entries.push(entry(policy, spec, `from[${i}]`, item.default, clientsOf(item.targetRef), { section: 'from', ref: item.targetRef })));
+          spec.rules?.forEach((rule, i) =>
+            entries.push({ ...entry(policy, spec, `rules[${i}]`, rule.default, { kind: 'Mesh' }, undefined), ...(rule.matches !== undefined && { matches: rule.matches }) }),
+          );
+        }
+        if (entries.length > 0) result[module.kind] = inboundRules(entries);
+      }
+      return result;
+    },
+    outbound(view) {
+      const result: Partial<Record<Kind, ResolvedConf>> = {};
+      for (const { module, selected } of selectedByModule) {
+        const entries: Entry[] = [];
+        for (const { policy, spec, selection } of selected) {
+          if (!selection.outbounds) continue;
+          spec.to?.forEach((item, i) => {
+            if (!coversOutbound(item.targetRef, view)) return;
+            const conf = module.outboundConf ? module.outboundConf(item) : item.default;
+            entries.push(entry(policy, spec, `to[${i}]`, conf, { kind: 'Mesh' }, { section: 'to', ref: item.targetRef }));
+          });
+        }
+        if (entries.length === 0) continue;
+        entries.sort(compareRank);
+        const confs = entries.map((e) => e.conf);
+        result[module.kind] = {
+          conf: module.mergeOutbound ? module.mergeOutbound(confs) : confs.reduce<unknown>(mergeConf, undefined),
+          origins: entries.map((e) => e.origin),
+        };
+      }
+      return result;
+    },
+  };
+}
+
+/**
+ * Resolves every registered policy kind for one proxy (KUMA.md §3.3: select, sort, merge).
+ * Pure and deterministic: depends only on its inputs, never on their order.
+ */
+export function resolveProxy(ctx: MeshContext, proxy: ProxyView, modules: readonly PolicyModule[], resolver = createResolver(ctx, proxy, modules)): ResolvedProxy {
+  return {
+    proxy,
+    inbounds: proxy.inbounds.map((view) => ({ inbound: view, policies: resolver.inbound(view) })),
+    outbounds: proxy.outbounds.map((view) => ({ outbound: view, policies: resolver.outbound(view) })),
+  };
+}
+
+function entry(policy: Resource, spec: PolicySpec, at: string, conf: unknown, clients: ClientSelector, item: RankedEntry['item']): Entry {
+  return {
+    top: spec.targetRef,
+    labels: policy.labels,
+    name: policy.name,
+    ...(item && { item }),
+    origin: { kind: policy.kind, name: policy.name, file: policy.origin.file, entry: at },
+    conf,
+    clients,
+  };
+}
+
+function clientsOf(ref: TargetRef): ClientSelector {
+  const kind = ref.kind === 'MeshSubset' || ref.kind === 'MeshService' || ref.kind === 'MeshServiceSubset' ? ref.kind : 'Mesh';
+  return { kind, ...(ref.name !== undefined && kind !== 'Mesh' && { name: ref.name }), ...(ref.tags !== undefined && kind !== 'Mesh' && { tags: ref.tags }) };
+}
+
+const CLIENT_RANK: Readonly<Record<ClientSelector['kind'], number>> = { Mesh: 0, MeshSubset: 1, MeshService: 2, MeshServiceSubset: 3 };
+
+/**
+ * The inbound rules of one kind: for each distinct client selector (most specific first), the
+ * merge of every entry whose clients cover it, in rank order (MADR 005's rule view, with
+ * selectors taken as they are written). Rules conditioned on `matches` stay separate.
+ */
+function inboundRules(entries: Entry[]): ResolvedInboundRule[] {
+  entries.sort(compareRank);
+  const plain = entries.filter((e) => e.matches === undefined);
+  const selectors = new Map<string, ClientSelector>();
+  for (const e of plain) selectors.set(canonicalJson(e.clients), e.clients);
+  const ordered = [...selectors.entries()]
+    .sort(([ak, a], [bk, b]) => CLIENT_RANK[b.kind] - CLIENT_RANK[a.kind] || (ak < bk ? -1 : ak > bk ? 1 : 0))
+    .map(([, s]) => s);
+  const rules: ResolvedInboundRule[] = entries
+    .filter((e) => e.matches !== undefined)
+    .map((e) => ({ clients: e.clients, matches: e.matches, conf: e.conf, origins: [e.origin] }));
+  for (const clients of ordered) {
+    const covering = plain.filter((e) => coversClients(e.clients, clients));
+    rules.push({ clients, conf: covering.map((e) => e.conf).reduce<unknown>(mergeConf, undefined), origins: covering.map((e) => e.origin) });
+  }
+  return rules;
+}
