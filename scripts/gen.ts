@@ -27,6 +27,7 @@ export async function generate(): Promise<Map<string, string>> {
       bannerComment: BANNER.trimEnd(),
       unreachableDefinitions: true,
       additionalProperties: false,
+      maxItems: -1,
       format: true,
       style: { singleQuote: true, printWidth: 120 },
     });

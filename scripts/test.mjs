@@ -1,7 +1,8 @@
 // Runs every uvu test file (test/**/*.test.ts) under tsx and ends with "N passed, N failed".
 import { spawn } from 'node:child_process';
 
-const pattern = process.argv[2] ?? '\\.test\\.ts$';
+// An argument narrows the run to test files whose path matches it.
+const pattern = process.argv[2] ? `(?=.*${process.argv[2]}).*\\.test\\.ts$` : '\\.test\\.ts$';
 const child = spawn(process.execPath, ['--import', 'tsx', 'node_modules/uvu/bin.js', 'test', pattern], {
   stdio: ['ignore', 'pipe', 'inherit'],
   env: { ...process.env, FORCE_COLOR: '0' },

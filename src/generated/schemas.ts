@@ -246,7 +246,7 @@ export const SCHEMAS: readonly object[] = [
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "$id": "https://gitmesh.dev/schemas/dataplane.schema.json",
     "title": "Dataplane",
-    "description": "A data-plane proxy: one Envoy sidecar or proxyless gRPC client and the services it serves (Kuma Dataplane).",
+    "description": "A data-plane proxy: one Envoy sidecar or proxyless gRPC client (label `gitmesh.io/proxyless: \"true\"`) and the services it serves and consumes (Kuma Dataplane, api/mesh/v1alpha1/dataplane.proto, release 2.14). Universal envelope with the body at the top level, or Kubernetes envelope with the body under `spec`.",
     "type": "object",
     "if": {
       "required": [
@@ -262,6 +262,7 @@ export const SCHEMAS: readonly object[] = [
     "$defs": {
       "Universal": {
         "title": "DataplaneUniversal",
+        "description": "A Dataplane as Kuma universal writes it: `type`, `name`, `mesh` and the body fields side by side.",
         "type": "object",
         "properties": {
           "type": {
@@ -270,17 +271,21 @@ export const SCHEMAS: readonly object[] = [
           "name": {
             "$ref": "common/envelope.schema.json#/$defs/Name"
           },
+          "mesh": {
+            "$ref": "common/envelope.schema.json#/$defs/Name",
+            "description": "The mesh the proxy belongs to; default `default`."
+          },
           "labels": {
             "$ref": "common/envelope.schema.json#/$defs/Labels"
           },
           "annotations": {
             "$ref": "common/envelope.schema.json#/$defs/Annotations"
           },
-          "mesh": {
-            "$ref": "common/envelope.schema.json#/$defs/Name"
-          },
           "networking": {
-            "$ref": "#/$defs/DataplaneBody/properties/networking"
+            "$ref": "#/$defs/DataplaneNetworking"
+          },
+          "probes": {
+            "$ref": "#/$defs/DataplaneProbes"
           }
         },
         "required": [
@@ -292,6 +297,7 @@ export const SCHEMAS: readonly object[] = [
       },
       "Kubernetes": {
         "title": "DataplaneKubernetes",
+        "description": "A Dataplane as a Kubernetes custom resource; the mesh is the `kuma.io/mesh` label.",
         "type": "object",
         "properties": {
           "apiVersion": {
@@ -317,92 +323,3575 @@ export const SCHEMAS: readonly object[] = [
       },
       "DataplaneBody": {
         "title": "DataplaneBody",
+        "description": "The fields of a Dataplane (what `resource.spec` holds whichever envelope it came in).",
         "type": "object",
         "properties": {
           "networking": {
-            "type": "object",
-            "properties": {
-              "address": {
-                "type": "string",
-                "minLength": 1,
-                "description": "The proxy's IP (or hostname)."
-              },
-              "inbound": {
-                "type": "array",
-                "items": {
-                  "type": "object",
-                  "properties": {
-                    "port": {
-                      "$ref": "common/values.schema.json#/$defs/Port"
-                    },
-                    "servicePort": {
-                      "$ref": "common/values.schema.json#/$defs/Port"
-                    },
-                    "address": {
-                      "type": "string"
-                    },
-                    "serviceAddress": {
-                      "type": "string"
-                    },
-                    "name": {
-                      "type": "string"
-                    },
-                    "tags": {
-                      "type": "object",
-                      "additionalProperties": {
-                        "type": "string"
-                      }
-                    }
-                  },
-                  "required": [
-                    "port"
-                  ],
-                  "additionalProperties": false
-                }
-              },
-              "outbound": {
-                "type": "array",
-                "items": {
-                  "type": "object",
-                  "properties": {
-                    "port": {
-                      "$ref": "common/values.schema.json#/$defs/Port"
-                    },
-                    "address": {
-                      "type": "string"
-                    },
-                    "tags": {
-                      "type": "object",
-                      "additionalProperties": {
-                        "type": "string"
-                      }
-                    }
-                  },
-                  "required": [
-                    "port"
-                  ],
-                  "additionalProperties": false
-                }
-              },
-              "admin": {
-                "type": "object",
-                "properties": {
-                  "port": {
-                    "$ref": "common/values.schema.json#/$defs/Port"
-                  }
-                },
-                "additionalProperties": false
-              }
-            },
-            "required": [
-              "address"
-            ],
-            "additionalProperties": false
+            "$ref": "#/$defs/DataplaneNetworking"
+          },
+          "probes": {
+            "$ref": "#/$defs/DataplaneProbes"
           }
         },
         "required": [
           "networking"
         ],
+        "additionalProperties": false
+      },
+      "DataplaneNetworking": {
+        "title": "DataplaneNetworking",
+        "description": "The proxy's address, the services it serves (inbound), the services it calls (outbound), or the gateway it is.",
+        "type": "object",
+        "properties": {
+          "address": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 253,
+            "description": "IP on which other proxies and the control plane reach this proxy, or a hostname that resolves to it; never 0.0.0.0 or ::. Endpoints of its inbounds are `address:port`."
+          },
+          "advertisedAddress": {
+            "type": "string",
+            "minLength": 1,
+            "description": "The address other proxies use when `address` is not reachable from them (behind NAT, in Docker); Envoy still binds `address`. Removed in Kuma 3.0."
+          },
+          "inbound": {
+            "type": "array",
+            "description": "The services this proxy serves: one inbound listener each.",
+            "items": {
+              "$ref": "#/$defs/DataplaneInbound"
+            }
+          },
+          "outbound": {
+            "type": "array",
+            "description": "The services this proxy calls, each on a local address:port. Without transparent proxying this is the complete list of destinations.",
+            "items": {
+              "$ref": "#/$defs/DataplaneOutbound"
+            }
+          },
+          "gateway": {
+            "$ref": "#/$defs/DataplaneGateway"
+          },
+          "transparentProxying": {
+            "$ref": "#/$defs/TransparentProxying"
+          },
+          "admin": {
+            "title": "DataplaneAdmin",
+            "type": "object",
+            "description": "The Envoy admin API: bound on localhost, with `/ready` also served on `networking.address`.",
+            "properties": {
+              "port": {
+                "$ref": "common/values.schema.json#/$defs/Port",
+                "description": "Port of the Envoy admin API; default 9901. Must differ from every inbound and outbound port."
+              }
+            },
+            "additionalProperties": false
+          }
+        },
+        "required": [
+          "address"
+        ],
+        "additionalProperties": false
+      },
+      "Tags": {
+        "title": "Tags",
+        "description": "Tags of an inbound, outbound or gateway: `kuma.io/service` names the service, `kuma.io/protocol` its protocol; any other tag (version, zone, ...) describes a subset.",
+        "type": "object",
+        "propertyNames": {
+          "minLength": 1,
+          "maxLength": 253,
+          "pattern": "^[a-zA-Z0-9.\\-_:/]+$",
+          "description": "tag names use letters, digits, '.', '-', '_', ':' and '/'"
+        },
+        "additionalProperties": {
+          "$ref": "#/$defs/TagValue"
+        }
+      },
+      "TagValue": {
+        "title": "TagValue",
+        "description": "A tag value: letters, digits, '.', '-', '_', ':' and '/', not empty.",
+        "type": "string",
+        "minLength": 1,
+        "pattern": "^[a-zA-Z0-9.\\-_:/]*$"
+      },
+      "Protocol": {
+        "title": "Protocol",
+        "description": "The application protocol of a service, which decides between an HTTP connection manager (http, http2, grpc) and a TCP proxy (tcp, kafka).",
+        "type": "string",
+        "enum": [
+          "tcp",
+          "http",
+          "http2",
+          "grpc",
+          "kafka"
+        ]
+      },
+      "DataplaneInbound": {
+        "title": "DataplaneInbound",
+        "description": "A service this proxy serves: Envoy listens on `address:port` and forwards to the application at `serviceAddress:servicePort`.",
+        "type": "object",
+        "properties": {
+          "port": {
+            "$ref": "common/values.schema.json#/$defs/Port",
+            "description": "Port of the inbound listener; with transparent proxying, the port the application listens on."
+          },
+          "servicePort": {
+            "$ref": "common/values.schema.json#/$defs/Port",
+            "description": "Port of the application that requests are forwarded to; default `port`."
+          },
+          "address": {
+            "type": "string",
+            "minLength": 1,
+            "description": "IP the inbound listener binds; default `networking.address`."
+          },
+          "serviceAddress": {
+            "type": "string",
+            "minLength": 1,
+            "description": "IP of the application that requests are forwarded to; default the inbound's address."
+          },
+          "name": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 63,
+            "pattern": "^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$",
+            "description": "Name of the inbound, unique in the Dataplane: what a policy's `sectionName` selects (a port number also works)."
+          },
+          "tags": {
+            "$ref": "#/$defs/Tags",
+            "description": "Tags of the service; when set, `kuma.io/service` is required and `kuma.io/protocol` is one of tcp, http, http2, grpc, kafka (default tcp)."
+          },
+          "protocol": {
+            "$ref": "#/$defs/Protocol",
+            "description": "Protocol of the inbound (newer Kuma field); Kuma 2.14 reads the `kuma.io/protocol` tag, which must agree when both are set."
+          },
+          "health": {
+            "title": "DataplaneInboundHealth",
+            "type": "object",
+            "description": "Health of the inbound as reported by a health checker; left out means healthy. Unhealthy inbounds are left out of other proxies' endpoints.",
+            "properties": {
+              "ready": {
+                "type": "boolean",
+                "description": "Whether the inbound is ready to serve traffic."
+              }
+            },
+            "additionalProperties": false
+          },
+          "serviceProbe": {
+            "title": "ServiceProbe",
+            "type": "object",
+            "description": "An active check of the application next to the proxy, whose result sets the inbound's health (universal only).",
+            "properties": {
+              "interval": {
+                "$ref": "common/values.schema.json#/$defs/Duration",
+                "description": "Time between checks."
+              },
+              "timeout": {
+                "$ref": "common/values.schema.json#/$defs/Duration",
+                "description": "Time to wait for one check."
+              },
+              "unhealthyThreshold": {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": 4294967295,
+                "description": "Failed checks in a row before the inbound is unhealthy."
+              },
+              "healthyThreshold": {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": 4294967295,
+                "description": "Passed checks in a row before the inbound is healthy again."
+              },
+              "tcp": {
+                "title": "ServiceProbeTcp",
+                "type": "object",
+                "description": "Check by opening a TCP connection (the only checker).",
+                "properties": {},
+                "additionalProperties": false
+              }
+            },
+            "additionalProperties": false
+          },
+          "state": {
+            "type": "string",
+            "enum": [
+              "Ready",
+              "NotReady",
+              "Ignored"
+            ],
+            "description": "State of the inbound: Ready, NotReady (left out of endpoints), or Ignored (no listener at all)."
+          }
+        },
+        "required": [
+          "port"
+        ],
+        "additionalProperties": false
+      },
+      "DataplaneOutbound": {
+        "title": "DataplaneOutbound",
+        "description": "A service this proxy calls, reachable to the application at `address:port`: named by `tags` (kuma.io/service) or by `backendRef`, not both.",
+        "type": "object",
+        "properties": {
+          "address": {
+            "type": "string",
+            "minLength": 1,
+            "description": "IP the outbound listener binds; default 127.0.0.1."
+          },
+          "port": {
+            "$ref": "common/values.schema.json#/$defs/Port",
+            "description": "Port the outbound listener binds."
+          },
+          "tags": {
+            "$ref": "#/$defs/Tags",
+            "description": "The destination service: `kuma.io/service` is required, other tags narrow it to a subset."
+          },
+          "backendRef": {
+            "title": "OutboundBackendRef",
+            "type": "object",
+            "description": "The destination as a MeshService, MeshExternalService or MeshMultiZoneService (the only form in Kuma 3.0).",
+            "properties": {
+              "kind": {
+                "type": "string",
+                "enum": [
+                  "MeshService",
+                  "MeshExternalService",
+                  "MeshMultiZoneService"
+                ],
+                "description": "Kind of the destination."
+              },
+              "name": {
+                "type": "string",
+                "minLength": 1,
+                "description": "Name of the destination; exclusive with `labels`."
+              },
+              "labels": {
+                "$ref": "common/envelope.schema.json#/$defs/Labels",
+                "description": "Labels selecting the destination (the oldest match wins); exclusive with `name`."
+              },
+              "port": {
+                "$ref": "common/values.schema.json#/$defs/Port",
+                "description": "Port of the destination; required except for MeshExternalService."
+              }
+            },
+            "required": [
+              "kind"
+            ],
+            "additionalProperties": false
+          }
+        },
+        "required": [
+          "port"
+        ],
+        "additionalProperties": false
+      },
+      "DataplaneGateway": {
+        "title": "DataplaneGateway",
+        "description": "Makes the proxy a gateway instead of a sidecar: it has no inbounds (and a BUILTIN one no outbounds).",
+        "type": "object",
+        "properties": {
+          "type": {
+            "type": "string",
+            "enum": [
+              "DELEGATED",
+              "BUILTIN"
+            ],
+            "description": "DELEGATED (the default): an external gateway (Kong, Contour, ...) whose outbound traffic enters the mesh here. BUILTIN: the proxy itself is a Kuma gateway (removed in Kuma 3.0)."
+          },
+          "tags": {
+            "$ref": "#/$defs/Tags",
+            "description": "Tags of the gateway; `kuma.io/service` is required, and `kuma.io/protocol` may only be tcp."
+          }
+        },
+        "required": [
+          "tags"
+        ],
+        "additionalProperties": false
+      },
+      "TransparentProxying": {
+        "title": "TransparentProxying",
+        "description": "The proxy intercepts traffic with iptables: it gets every service of the mesh as a destination, unless `reachableServices` or `reachableBackends` narrows the list.",
+        "type": "object",
+        "properties": {
+          "redirectPortInbound": {
+            "$ref": "common/values.schema.json#/$defs/Port",
+            "description": "Port all inbound traffic is redirected to; default 15006."
+          },
+          "redirectPortOutbound": {
+            "$ref": "common/values.schema.json#/$defs/Port",
+            "description": "Port all outbound traffic is redirected to; default 15001."
+          },
+          "ipFamilyMode": {
+            "type": "string",
+            "enum": [
+              "DualStack",
+              "IPv4",
+              "IPv6"
+            ],
+            "description": "IP families the redirection covers; default DualStack."
+          },
+          "directAccessServices": {
+            "type": "array",
+            "description": "Services reached directly by IP:port instead of through their virtual address; `*` for all (expensive).",
+            "items": {
+              "type": "string",
+              "minLength": 1
+            }
+          },
+          "reachableServices": {
+            "type": "array",
+            "description": "The only `kuma.io/service` names this proxy may call: trims its configuration to them.",
+            "items": {
+              "type": "string",
+              "minLength": 1
+            }
+          },
+          "reachableBackends": {
+            "title": "ReachableBackends",
+            "type": "object",
+            "description": "The only MeshService, MeshExternalService and MeshMultiZoneService destinations this proxy may call.",
+            "properties": {
+              "refs": {
+                "type": "array",
+                "description": "The reachable backends.",
+                "items": {
+                  "title": "ReachableBackendRef",
+                  "type": "object",
+                  "properties": {
+                    "kind": {
+                      "type": "string",
+                      "enum": [
+                        "MeshService",
+                        "MeshExternalService",
+                        "MeshMultiZoneService"
+                      ],
+                      "description": "Kind of the backend."
+                    },
+                    "name": {
+                      "type": "string",
+                      "minLength": 1,
+                      "description": "Name of the backend; exclusive with `labels`."
+                    },
+                    "namespace": {
+                      "type": "string",
+                      "minLength": 1,
+                      "description": "Namespace of the backend (Kubernetes); needs `name`."
+                    },
+                    "labels": {
+                      "$ref": "common/envelope.schema.json#/$defs/Labels",
+                      "description": "Labels selecting backends; exclusive with `name`."
+                    },
+                    "port": {
+                      "$ref": "common/values.schema.json#/$defs/Port",
+                      "description": "Only this port of the backend."
+                    }
+                  },
+                  "required": [
+                    "kind"
+                  ],
+                  "additionalProperties": false
+                }
+              }
+            },
+            "additionalProperties": false
+          }
+        },
+        "additionalProperties": false
+      },
+      "DataplaneProbes": {
+        "title": "DataplaneProbes",
+        "description": "Virtual probes: an extra plaintext port on which kubelet-style HTTP probes reach the application's probe paths through the proxy.",
+        "type": "object",
+        "properties": {
+          "port": {
+            "$ref": "common/values.schema.json#/$defs/Port",
+            "description": "Port of the virtual probe listener."
+          },
+          "endpoints": {
+            "type": "array",
+            "description": "Probe paths, each mapped to an inbound port and path of the application.",
+            "items": {
+              "title": "DataplaneProbeEndpoint",
+              "type": "object",
+              "properties": {
+                "inboundPort": {
+                  "$ref": "common/values.schema.json#/$defs/Port",
+                  "description": "Inbound port of the application's probe."
+                },
+                "inboundPath": {
+                  "type": "string",
+                  "pattern": "^/",
+                  "description": "The application's probe path."
+                },
+                "path": {
+                  "type": "string",
+                  "pattern": "^/",
+                  "description": "Path on the virtual probe port."
+                }
+              },
+              "required": [
+                "inboundPort",
+                "inboundPath",
+                "path"
+              ],
+              "additionalProperties": false
+            }
+          }
+        },
+        "required": [
+          "port"
+        ],
+        "additionalProperties": false
+      }
+    }
+  },
+  {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": "https://gitmesh.dev/schemas/mesh-access-log.schema.json",
+    "title": "MeshAccessLog",
+    "description": "Access logs for inbound and outbound traffic, written to a file, a TCP collector or OpenTelemetry (Kuma MeshAccessLog, order 600). Universal or Kubernetes envelope.",
+    "type": "object",
+    "if": {
+      "required": [
+        "apiVersion"
+      ]
+    },
+    "then": {
+      "$ref": "#/$defs/Kubernetes"
+    },
+    "else": {
+      "$ref": "#/$defs/Universal"
+    },
+    "$defs": {
+      "Universal": {
+        "title": "MeshAccessLogUniversal",
+        "type": "object",
+        "properties": {
+          "type": {
+            "const": "MeshAccessLog"
+          },
+          "name": {
+            "$ref": "common/envelope.schema.json#/$defs/Name"
+          },
+          "mesh": {
+            "$ref": "common/envelope.schema.json#/$defs/Name"
+          },
+          "labels": {
+            "$ref": "common/envelope.schema.json#/$defs/Labels"
+          },
+          "annotations": {
+            "$ref": "common/envelope.schema.json#/$defs/Annotations"
+          },
+          "spec": {
+            "$ref": "#/$defs/Spec"
+          }
+        },
+        "required": [
+          "type",
+          "name",
+          "spec"
+        ],
+        "additionalProperties": false
+      },
+      "Kubernetes": {
+        "title": "MeshAccessLogKubernetes",
+        "type": "object",
+        "properties": {
+          "apiVersion": {
+            "$ref": "common/envelope.schema.json#/$defs/ApiVersion"
+          },
+          "kind": {
+            "const": "MeshAccessLog"
+          },
+          "metadata": {
+            "$ref": "common/envelope.schema.json#/$defs/ObjectMeta"
+          },
+          "spec": {
+            "$ref": "#/$defs/Spec"
+          }
+        },
+        "required": [
+          "apiVersion",
+          "kind",
+          "metadata",
+          "spec"
+        ],
+        "additionalProperties": false
+      },
+      "Spec": {
+        "title": "MeshAccessLogSpec",
+        "type": "object",
+        "properties": {
+          "targetRef": {
+            "$ref": "common/target-ref.schema.json#/$defs/TargetRef",
+            "description": "The proxies that log; `kind: Mesh` when left out."
+          },
+          "from": {
+            "description": "Deprecated (Kuma 2.x): inbound logging by client, only `kind: Mesh`. Use `rules`.",
+            "type": "array",
+            "items": {
+              "$ref": "#/$defs/From"
+            }
+          },
+          "to": {
+            "description": "Outbound logging, per destination; under a MeshGateway target only `kind: Mesh`.",
+            "type": "array",
+            "items": {
+              "$ref": "#/$defs/To"
+            }
+          },
+          "rules": {
+            "description": "Inbound logging for the inbounds the top-level targetRef selects; excludes `to` and `from`.",
+            "type": "array",
+            "items": {
+              "$ref": "#/$defs/Rule"
+            }
+          }
+        },
+        "additionalProperties": false
+      },
+      "From": {
+        "title": "MeshAccessLogFrom",
+        "type": "object",
+        "properties": {
+          "targetRef": {
+            "$ref": "common/target-ref.schema.json#/$defs/TargetRef",
+            "description": "The clients whose requests are logged; only `kind: Mesh`."
+          },
+          "default": {
+            "$ref": "#/$defs/Conf",
+            "description": "Where and how inbound traffic from these clients is logged."
+          }
+        },
+        "required": [
+          "targetRef",
+          "default"
+        ],
+        "additionalProperties": false
+      },
+      "To": {
+        "title": "MeshAccessLogTo",
+        "type": "object",
+        "properties": {
+          "targetRef": {
+            "$ref": "common/target-ref.schema.json#/$defs/TargetRef",
+            "description": "The destinations whose traffic is logged (Mesh, MeshService, MeshExternalService, MeshMultiZoneService, MeshHTTPRoute)."
+          },
+          "default": {
+            "$ref": "#/$defs/Conf",
+            "description": "Where and how traffic to these destinations is logged."
+          }
+        },
+        "required": [
+          "targetRef",
+          "default"
+        ],
+        "additionalProperties": false
+      },
+      "Rule": {
+        "title": "MeshAccessLogRule",
+        "type": "object",
+        "properties": {
+          "default": {
+            "$ref": "#/$defs/Conf",
+            "description": "Where and how inbound traffic is logged."
+          }
+        },
+        "required": [
+          "default"
+        ],
+        "additionalProperties": false
+      },
+      "Conf": {
+        "title": "MeshAccessLogConf",
+        "type": "object",
+        "properties": {
+          "backends": {
+            "description": "Where logs go: one access_log entry per backend on the HTTP connection manager (HTTP) or TcpProxy (TCP). A list: a merge replaces it whole, and `[]` turns logging off.",
+            "type": "array",
+            "items": {
+              "$ref": "#/$defs/Backend"
+            }
+          }
+        },
+        "required": [
+          "backends"
+        ],
+        "additionalProperties": false
+      },
+      "Backend": {
+        "title": "MeshAccessLogBackend",
+        "type": "object",
+        "properties": {
+          "type": {
+            "type": "string",
+            "enum": [
+              "File",
+              "Tcp",
+              "OpenTelemetry"
+            ],
+            "description": "The backend kind; set the one field it names (`file`, `tcp` or `openTelemetry`) and no other."
+          },
+          "file": {
+            "$ref": "#/$defs/FileBackend",
+            "description": "With `type: File`: a local file (envoy.access_loggers.file)."
+          },
+          "tcp": {
+            "$ref": "#/$defs/TCPBackend",
+            "description": "With `type: Tcp`: a TCP collector, fed by kuma-dp through the access_log_sink."
+          },
+          "openTelemetry": {
+            "$ref": "#/$defs/OtelBackend",
+            "description": "With `type: OpenTelemetry`: an OTLP/gRPC collector (envoy.access_loggers.open_telemetry)."
+          }
+        },
+        "required": [
+          "type"
+        ],
+        "additionalProperties": false
+      },
+      "FileBackend": {
+        "title": "MeshAccessLogFileBackend",
+        "type": "object",
+        "properties": {
+          "path": {
+            "type": "string",
+            "minLength": 1,
+            "description": "Absolute path of the log file on the proxy's host or container (FileAccessLog.path), e.g. \"/tmp/access.log\" or \"/dev/stdout\"."
+          },
+          "format": {
+            "$ref": "#/$defs/Format",
+            "description": "Log line format; Kuma's default plain format when left out."
+          }
+        },
+        "required": [
+          "path"
+        ],
+        "additionalProperties": false
+      },
+      "TCPBackend": {
+        "title": "MeshAccessLogTCPBackend",
+        "type": "object",
+        "properties": {
+          "address": {
+            "type": "string",
+            "minLength": 1,
+            "description": "The collector: host:port, or a URL such as \"tcp://logs.example.com:5000\"."
+          },
+          "format": {
+            "$ref": "#/$defs/Format",
+            "description": "Log line format; Kuma's default plain format when left out."
+          }
+        },
+        "required": [
+          "address"
+        ],
+        "additionalProperties": false
+      },
+      "OtelBackend": {
+        "title": "MeshAccessLogOtelBackend",
+        "type": "object",
+        "properties": {
+          "backendRef": {
+            "$ref": "#/$defs/BackendResourceRef",
+            "description": "The MeshOpenTelemetryBackend that defines the collector; set this or `endpoint`, not both."
+          },
+          "endpoint": {
+            "type": "string",
+            "minLength": 1,
+            "description": "Deprecated (Kuma 2.14, removed in 3.0): the collector as host[:port], port 4317 when left out. Use `backendRef`."
+          },
+          "attributes": {
+            "description": "OpenTelemetry log attributes (OpenTelemetryAccessLogConfig.attributes); values may hold command operators such as %KUMA_MESH%.",
+            "type": "array",
+            "items": {
+              "$ref": "#/$defs/KeyValue"
+            }
+          },
+          "body": {
+            "description": "The log record body (OpenTelemetryAccessLogConfig.body): a string or an OTLP AnyValue object, free-form; may hold command operators. Not checked by gitmesh."
+          }
+        },
+        "additionalProperties": false
+      },
+      "BackendResourceRef": {
+        "title": "MeshAccessLogBackendResourceRef",
+        "type": "object",
+        "properties": {
+          "kind": {
+            "type": "string",
+            "enum": [
+              "MeshOpenTelemetryBackend"
+            ],
+            "description": "The kind of the referenced backend resource."
+          },
+          "name": {
+            "type": "string",
+            "minLength": 1,
+            "description": "Name of the MeshOpenTelemetryBackend (same cluster); exclusive with `labels`."
+          },
+          "labels": {
+            "$ref": "common/envelope.schema.json#/$defs/Labels",
+            "description": "Selects the MeshOpenTelemetryBackend by labels (the oldest match wins; use for resources synced from another zone); exclusive with `name`."
+          }
+        },
+        "required": [
+          "kind"
+        ],
+        "additionalProperties": false
+      },
+      "Format": {
+        "title": "MeshAccessLogFormat",
+        "type": "object",
+        "properties": {
+          "type": {
+            "type": "string",
+            "enum": [
+              "Plain",
+              "Json"
+            ],
+            "description": "`Plain` takes `plain`, `Json` takes `json`."
+          },
+          "plain": {
+            "type": "string",
+            "description": "With `type: Plain`: the line template (SubstitutionFormatString.text_format_source), with Envoy command operators and Kuma's %KUMA_MESH%, %KUMA_SOURCE_SERVICE%, %KUMA_DESTINATION_SERVICE%, %KUMA_SOURCE_ADDRESS_WITHOUT_PORT%."
+          },
+          "json": {
+            "description": "With `type: Json`: the fields of each JSON log line (SubstitutionFormatString.json_format), values with command operators.",
+            "type": "array",
+            "items": {
+              "$ref": "#/$defs/KeyValue"
+            }
+          },
+          "omitEmptyValues": {
+            "type": "boolean",
+            "description": "Leaves out fields whose operator yields nothing (SubstitutionFormatString.omit_empty_values); default false."
+          }
+        },
+        "required": [
+          "type"
+        ],
+        "additionalProperties": false
+      },
+      "KeyValue": {
+        "title": "MeshAccessLogKeyValue",
+        "type": "object",
+        "properties": {
+          "key": {
+            "type": "string",
+            "description": "Field or attribute name; not empty."
+          },
+          "value": {
+            "type": "string",
+            "description": "Value template, e.g. \"%START_TIME%\"; not empty."
+          }
+        },
+        "required": [
+          "key",
+          "value"
+        ],
+        "additionalProperties": false
+      }
+    }
+  },
+  {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": "https://gitmesh.dev/schemas/mesh-circuit-breaker.schema.json",
+    "title": "MeshCircuitBreaker",
+    "description": "Connection limits and outlier detection for outbound and inbound traffic (Kuma MeshCircuitBreaker, order 1300). Universal or Kubernetes envelope.",
+    "type": "object",
+    "if": {
+      "required": [
+        "apiVersion"
+      ]
+    },
+    "then": {
+      "$ref": "#/$defs/Kubernetes"
+    },
+    "else": {
+      "$ref": "#/$defs/Universal"
+    },
+    "$defs": {
+      "Universal": {
+        "title": "MeshCircuitBreakerUniversal",
+        "type": "object",
+        "properties": {
+          "type": {
+            "const": "MeshCircuitBreaker"
+          },
+          "name": {
+            "$ref": "common/envelope.schema.json#/$defs/Name"
+          },
+          "mesh": {
+            "$ref": "common/envelope.schema.json#/$defs/Name"
+          },
+          "labels": {
+            "$ref": "common/envelope.schema.json#/$defs/Labels"
+          },
+          "annotations": {
+            "$ref": "common/envelope.schema.json#/$defs/Annotations"
+          },
+          "spec": {
+            "$ref": "#/$defs/Spec"
+          }
+        },
+        "required": [
+          "type",
+          "name",
+          "spec"
+        ],
+        "additionalProperties": false
+      },
+      "Kubernetes": {
+        "title": "MeshCircuitBreakerKubernetes",
+        "type": "object",
+        "properties": {
+          "apiVersion": {
+            "$ref": "common/envelope.schema.json#/$defs/ApiVersion"
+          },
+          "kind": {
+            "const": "MeshCircuitBreaker"
+          },
+          "metadata": {
+            "$ref": "common/envelope.schema.json#/$defs/ObjectMeta"
+          },
+          "spec": {
+            "$ref": "#/$defs/Spec"
+          }
+        },
+        "required": [
+          "apiVersion",
+          "kind",
+          "metadata",
+          "spec"
+        ],
+        "additionalProperties": false
+      },
+      "Spec": {
+        "title": "MeshCircuitBreakerSpec",
+        "type": "object",
+        "properties": {
+          "targetRef": {
+            "$ref": "common/target-ref.schema.json#/$defs/TargetRef",
+            "description": "The proxies this policy configures; `kind: Mesh` when left out."
+          },
+          "from": {
+            "description": "Deprecated (Kuma 2.x): inbound limits by client. Use `rules`.",
+            "type": "array",
+            "items": {
+              "$ref": "#/$defs/From"
+            }
+          },
+          "to": {
+            "description": "Outbound connection limits and outlier detection, per destination.",
+            "type": "array",
+            "items": {
+              "$ref": "#/$defs/To"
+            }
+          },
+          "rules": {
+            "description": "Inbound connection limits and outlier detection for the inbounds the top-level targetRef selects; excludes `to` and `from`.",
+            "type": "array",
+            "items": {
+              "$ref": "#/$defs/Rule"
+            }
+          }
+        },
+        "additionalProperties": false
+      },
+      "From": {
+        "title": "MeshCircuitBreakerFrom",
+        "type": "object",
+        "properties": {
+          "targetRef": {
+            "$ref": "common/target-ref.schema.json#/$defs/TargetRef",
+            "description": "The clients this entry configures (only `kind: Mesh`)."
+          },
+          "default": {
+            "$ref": "#/$defs/Conf",
+            "description": "The configuration for these clients."
+          }
+        },
+        "required": [
+          "targetRef",
+          "default"
+        ],
+        "additionalProperties": false
+      },
+      "To": {
+        "title": "MeshCircuitBreakerTo",
+        "type": "object",
+        "properties": {
+          "targetRef": {
+            "$ref": "common/target-ref.schema.json#/$defs/TargetRef",
+            "description": "The destinations this entry configures."
+          },
+          "default": {
+            "$ref": "#/$defs/Conf",
+            "description": "The configuration for these destinations."
+          }
+        },
+        "required": [
+          "targetRef",
+          "default"
+        ],
+        "additionalProperties": false
+      },
+      "Rule": {
+        "title": "MeshCircuitBreakerRule",
+        "type": "object",
+        "properties": {
+          "default": {
+            "$ref": "#/$defs/Conf",
+            "description": "The configuration for the selected inbounds."
+          }
+        },
+        "required": [
+          "default"
+        ],
+        "additionalProperties": false
+      },
+      "Conf": {
+        "title": "MeshCircuitBreakerConf",
+        "description": "Circuit breaking; set at least one of `connectionLimits` and `outlierDetection`.",
+        "type": "object",
+        "properties": {
+          "connectionLimits": {
+            "$ref": "#/$defs/ConnectionLimits",
+            "description": "Limits that open the circuit when exceeded (Cluster.circuit_breakers.thresholds[DEFAULT])."
+          },
+          "outlierDetection": {
+            "$ref": "#/$defs/OutlierDetection",
+            "description": "Passive health checking: ejects hosts that misbehave (Cluster.outlier_detection)."
+          }
+        },
+        "additionalProperties": false
+      },
+      "ConnectionLimits": {
+        "title": "MeshCircuitBreakerConnectionLimits",
+        "description": "Circuit-breaker thresholds; each at least 1. The mesh default policy sets 1024 connections, pending requests and requests, and 3 retries.",
+        "type": "object",
+        "properties": {
+          "maxConnections": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 4294967295,
+            "description": "Connections to the upstream cluster (thresholds.max_connections); Envoy default 1024."
+          },
+          "maxConnectionPools": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 4294967295,
+            "description": "Connection pools open at once per cluster (thresholds.max_connection_pools); unlimited by default."
+          },
+          "maxPendingRequests": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 4294967295,
+            "description": "Requests waiting for a connection (thresholds.max_pending_requests); also the connection limit of non-HTTP traffic; Envoy default 1024."
+          },
+          "maxRetries": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 4294967295,
+            "description": "Retries in flight to the cluster (thresholds.max_retries); Envoy default 3."
+          },
+          "maxRequests": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 4294967295,
+            "description": "Requests in flight to the cluster (thresholds.max_requests); HTTP only; Envoy default 1024."
+          }
+        },
+        "additionalProperties": false
+      },
+      "OutlierDetection": {
+        "title": "MeshCircuitBreakerOutlierDetection",
+        "description": "Outlier detection (Cluster.outlier_detection); `detectors` is required and needs at least one detector.",
+        "type": "object",
+        "properties": {
+          "disabled": {
+            "type": "boolean",
+            "description": "When true, outlier detection is off and the rest of this object has no effect."
+          },
+          "interval": {
+            "$ref": "common/values.schema.json#/$defs/Duration",
+            "description": "Time between ejection sweeps (outlier_detection.interval); Envoy default 10s, must be above 0."
+          },
+          "baseEjectionTime": {
+            "$ref": "common/values.schema.json#/$defs/Duration",
+            "description": "How long a host stays ejected, times the number of its ejections (outlier_detection.base_ejection_time); Envoy default 30s, must be above 0."
+          },
+          "maxEjectionPercent": {
+            "type": "integer",
+            "minimum": 0,
+            "maximum": 100,
+            "description": "Most hosts of the cluster that may be ejected, in percent (outlier_detection.max_ejection_percent); default 10, at least one host is always ejectable."
+          },
+          "splitExternalAndLocalErrors": {
+            "type": "boolean",
+            "description": "Count locally originated errors (timeouts, resets) apart from upstream responses (outlier_detection.split_external_local_origin_errors); needed by `detectors.localOriginFailures`."
+          },
+          "healthyPanicThreshold": {
+            "$ref": "common/values.schema.json#/$defs/Percentage",
+            "description": "Below this percentage of healthy hosts Envoy ignores health and balances over all hosts (Cluster.common_lb_config.healthy_panic_threshold); Envoy default 50, 0 disables panic mode."
+          },
+          "detectors": {
+            "$ref": "#/$defs/Detectors",
+            "description": "The detectors that decide when a host is an outlier."
+          }
+        },
+        "additionalProperties": false
+      },
+      "Detectors": {
+        "title": "MeshCircuitBreakerDetectors",
+        "description": "Outlier detectors; set at least one. A configured detector is enforced at 100%, the others at 0%.",
+        "type": "object",
+        "properties": {
+          "totalFailures": {
+            "$ref": "#/$defs/DetectorTotalFailures",
+            "description": "Consecutive server-side errors (5xx, or connection failures for TCP)."
+          },
+          "gatewayFailures": {
+            "$ref": "#/$defs/DetectorGatewayFailures",
+            "description": "Consecutive gateway errors (502, 503, 504)."
+          },
+          "localOriginFailures": {
+            "$ref": "#/$defs/DetectorLocalOriginFailures",
+            "description": "Consecutive locally originated errors (timeouts, resets); only with `splitExternalAndLocalErrors: true`."
+          },
+          "successRate": {
+            "$ref": "#/$defs/DetectorSuccessRate",
+            "description": "Statistical success-rate outliers across the cluster's hosts."
+          },
+          "failurePercentage": {
+            "$ref": "#/$defs/DetectorFailurePercentage",
+            "description": "Hosts whose failure percentage reaches a fixed threshold."
+          }
+        },
+        "additionalProperties": false
+      },
+      "DetectorTotalFailures": {
+        "title": "MeshCircuitBreakerDetectorTotalFailures",
+        "description": "Ejects a host after consecutive server-side errors.",
+        "type": "object",
+        "properties": {
+          "consecutive": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 4294967295,
+            "description": "Consecutive errors before ejection (outlier_detection.consecutive_5xx); at least 1."
+          }
+        },
+        "additionalProperties": false
+      },
+      "DetectorGatewayFailures": {
+        "title": "MeshCircuitBreakerDetectorGatewayFailures",
+        "description": "Ejects a host after consecutive gateway errors.",
+        "type": "object",
+        "properties": {
+          "consecutive": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 4294967295,
+            "description": "Consecutive 502, 503 or 504 responses before ejection (outlier_detection.consecutive_gateway_failure); at least 1."
+          }
+        },
+        "additionalProperties": false
+      },
+      "DetectorLocalOriginFailures": {
+        "title": "MeshCircuitBreakerDetectorLocalOriginFailures",
+        "description": "Ejects a host after consecutive locally originated errors.",
+        "type": "object",
+        "properties": {
+          "consecutive": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 4294967295,
+            "description": "Consecutive local-origin errors before ejection (outlier_detection.consecutive_local_origin_failure); at least 1."
+          }
+        },
+        "additionalProperties": false
+      },
+      "DetectorSuccessRate": {
+        "title": "MeshCircuitBreakerDetectorSuccessRate",
+        "description": "Success-rate outlier detection.",
+        "type": "object",
+        "properties": {
+          "minimumHosts": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 4294967295,
+            "description": "Hosts with enough request volume needed before success rate is evaluated (outlier_detection.success_rate_minimum_hosts); Envoy default 5, at least 1."
+          },
+          "requestVolume": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 4294967295,
+            "description": "Requests a host needs in one interval to be evaluated (outlier_detection.success_rate_request_volume); Envoy default 100, at least 1."
+          },
+          "standardDeviationFactor": {
+            "type": [
+              "integer",
+              "string"
+            ],
+            "description": "Hosts whose success rate is below mean - (stdev * factor) are ejected (outlier_detection.success_rate_stdev_factor, which Envoy reads in thousandths: its default 1900 means 1.9); an integer or a decimal string such as \"1.9\", above 0."
+          }
+        },
+        "additionalProperties": false
+      },
+      "DetectorFailurePercentage": {
+        "title": "MeshCircuitBreakerDetectorFailurePercentage",
+        "description": "Failure-percentage outlier detection.",
+        "type": "object",
+        "properties": {
+          "minimumHosts": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 4294967295,
+            "description": "Hosts needed in the cluster before failure percentage is evaluated (outlier_detection.failure_percentage_minimum_hosts); Envoy default 5, at least 1."
+          },
+          "requestVolume": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 4294967295,
+            "description": "Requests a host needs in one interval to be evaluated (outlier_detection.failure_percentage_request_volume); Envoy default 50, at least 1."
+          },
+          "threshold": {
+            "type": "integer",
+            "minimum": 0,
+            "maximum": 100,
+            "description": "Failure percentage at or above which a host is ejected (outlier_detection.failure_percentage_threshold); Envoy default 85."
+          }
+        },
+        "additionalProperties": false
+      }
+    }
+  },
+  {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": "https://gitmesh.dev/schemas/mesh-fault-injection.schema.json",
+    "title": "MeshFaultInjection",
+    "description": "Injects HTTP faults (aborts, delays, response bandwidth limits) into inbound traffic, or on gateways (Kuma MeshFaultInjection, order 800). Universal or Kubernetes envelope.",
+    "type": "object",
+    "if": {
+      "required": [
+        "apiVersion"
+      ]
+    },
+    "then": {
+      "$ref": "#/$defs/Kubernetes"
+    },
+    "else": {
+      "$ref": "#/$defs/Universal"
+    },
+    "$defs": {
+      "Universal": {
+        "title": "MeshFaultInjectionUniversal",
+        "type": "object",
+        "properties": {
+          "type": {
+            "const": "MeshFaultInjection"
+          },
+          "name": {
+            "$ref": "common/envelope.schema.json#/$defs/Name"
+          },
+          "mesh": {
+            "$ref": "common/envelope.schema.json#/$defs/Name"
+          },
+          "labels": {
+            "$ref": "common/envelope.schema.json#/$defs/Labels"
+          },
+          "annotations": {
+            "$ref": "common/envelope.schema.json#/$defs/Annotations"
+          },
+          "spec": {
+            "$ref": "#/$defs/Spec"
+          }
+        },
+        "required": [
+          "type",
+          "name",
+          "spec"
+        ],
+        "additionalProperties": false
+      },
+      "Kubernetes": {
+        "title": "MeshFaultInjectionKubernetes",
+        "type": "object",
+        "properties": {
+          "apiVersion": {
+            "$ref": "common/envelope.schema.json#/$defs/ApiVersion"
+          },
+          "kind": {
+            "const": "MeshFaultInjection"
+          },
+          "metadata": {
+            "$ref": "common/envelope.schema.json#/$defs/ObjectMeta"
+          },
+          "spec": {
+            "$ref": "#/$defs/Spec"
+          }
+        },
+        "required": [
+          "apiVersion",
+          "kind",
+          "metadata",
+          "spec"
+        ],
+        "additionalProperties": false
+      },
+      "Spec": {
+        "title": "MeshFaultInjectionSpec",
+        "type": "object",
+        "properties": {
+          "targetRef": {
+            "$ref": "common/target-ref.schema.json#/$defs/TargetRef",
+            "description": "The proxies the faults are injected on; `kind: Mesh` when left out. A scope that can include gateways (Mesh or MeshSubset without `proxyTypes: [Sidecar]`, MeshGateway) takes `to`, not `from`."
+          },
+          "from": {
+            "description": "Inbound faults by client (Mesh, MeshSubset, MeshService or MeshServiceSubset); not allowed when the scope can include gateways, and exclusive with `rules`.",
+            "type": "array",
+            "items": {
+              "$ref": "#/$defs/From"
+            }
+          },
+          "to": {
+            "description": "Faults on gateway proxies only: allowed just when the top-level targetRef can include gateways, and then only with `kind: Mesh`.",
+            "type": "array",
+            "items": {
+              "$ref": "#/$defs/To"
+            }
+          },
+          "rules": {
+            "description": "Inbound faults for the inbounds the top-level targetRef selects; exclusive with `from`.",
+            "type": "array",
+            "items": {
+              "$ref": "#/$defs/Rule"
+            }
+          }
+        },
+        "additionalProperties": false
+      },
+      "From": {
+        "title": "MeshFaultInjectionFrom",
+        "type": "object",
+        "properties": {
+          "targetRef": {
+            "$ref": "common/target-ref.schema.json#/$defs/TargetRef",
+            "description": "The clients whose requests get the faults (matched on the x-kuma-tags header)."
+          },
+          "default": {
+            "$ref": "#/$defs/Conf",
+            "description": "The faults for requests from these clients."
+          }
+        },
+        "required": [
+          "targetRef",
+          "default"
+        ],
+        "additionalProperties": false
+      },
+      "To": {
+        "title": "MeshFaultInjectionTo",
+        "type": "object",
+        "properties": {
+          "targetRef": {
+            "$ref": "common/target-ref.schema.json#/$defs/TargetRef",
+            "description": "Only `kind: Mesh`: the faults apply to every route of the selected gateways."
+          },
+          "default": {
+            "$ref": "#/$defs/Conf",
+            "description": "The faults for the selected gateways."
+          }
+        },
+        "required": [
+          "targetRef",
+          "default"
+        ],
+        "additionalProperties": false
+      },
+      "Rule": {
+        "title": "MeshFaultInjectionRule",
+        "type": "object",
+        "properties": {
+          "default": {
+            "$ref": "#/$defs/Conf",
+            "description": "The faults for the selected inbounds."
+          }
+        },
+        "required": [
+          "default"
+        ],
+        "additionalProperties": false
+      },
+      "Conf": {
+        "title": "MeshFaultInjectionConf",
+        "type": "object",
+        "properties": {
+          "http": {
+            "description": "HTTP faults, each becoming one envoy.filters.http.fault filter in the inbound HTTP connection manager (or on gateway routes). A list: a merge replaces it whole.",
+            "type": "array",
+            "items": {
+              "$ref": "#/$defs/Fault"
+            }
+          }
+        },
+        "additionalProperties": false
+      },
+      "Fault": {
+        "title": "MeshFaultInjectionFault",
+        "type": "object",
+        "properties": {
+          "abort": {
+            "$ref": "#/$defs/Abort",
+            "description": "Answers a share of requests with a status code instead of forwarding them (HTTPFault.abort)."
+          },
+          "delay": {
+            "$ref": "#/$defs/Delay",
+            "description": "Delays a share of requests by a fixed time (HTTPFault.delay.fixed_delay)."
+          },
+          "responseBandwidth": {
+            "$ref": "#/$defs/ResponseBandwidth",
+            "description": "Slows the response body of a share of requests (HTTPFault.response_rate_limit)."
+          }
+        },
+        "additionalProperties": false
+      },
+      "Abort": {
+        "title": "MeshFaultInjectionAbort",
+        "type": "object",
+        "properties": {
+          "httpStatus": {
+            "type": "integer",
+            "minimum": -2147483648,
+            "maximum": 2147483647,
+            "description": "HTTP status returned to the client (abort.http_status), 100 to 599."
+          },
+          "percentage": {
+            "$ref": "common/values.schema.json#/$defs/Percentage",
+            "description": "Share of requests aborted (abort.percentage), 0 to 100; an integer or a decimal string."
+          }
+        },
+        "required": [
+          "httpStatus",
+          "percentage"
+        ],
+        "additionalProperties": false
+      },
+      "Delay": {
+        "title": "MeshFaultInjectionDelay",
+        "type": "object",
+        "properties": {
+          "value": {
+            "$ref": "common/values.schema.json#/$defs/Duration",
+            "description": "How long the request is held before it is forwarded (delay.fixed_delay)."
+          },
+          "percentage": {
+            "$ref": "common/values.schema.json#/$defs/Percentage",
+            "description": "Share of requests delayed (delay.percentage), 0 to 100; an integer or a decimal string."
+          }
+        },
+        "required": [
+          "value",
+          "percentage"
+        ],
+        "additionalProperties": false
+      },
+      "ResponseBandwidth": {
+        "title": "MeshFaultInjectionResponseBandwidth",
+        "type": "object",
+        "properties": {
+          "limit": {
+            "type": "string",
+            "minLength": 1,
+            "description": "Bandwidth of the response body: a positive integer and a unit, kbps, Mbps or Gbps (\"10kbps\", \"5 Mbps\"); becomes response_rate_limit.fixed_limit.limit_kbps."
+          },
+          "percentage": {
+            "$ref": "common/values.schema.json#/$defs/Percentage",
+            "description": "Share of requests limited (response_rate_limit.percentage), 0 to 100; an integer or a decimal string."
+          }
+        },
+        "required": [
+          "limit",
+          "percentage"
+        ],
+        "additionalProperties": false
+      }
+    }
+  },
+  {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": "https://gitmesh.dev/schemas/mesh-health-check.schema.json",
+    "title": "MeshHealthCheck",
+    "description": "Active health checks of outbound destinations' endpoints (Kuma MeshHealthCheck, order 1200). Universal or Kubernetes envelope.",
+    "type": "object",
+    "if": {
+      "required": [
+        "apiVersion"
+      ]
+    },
+    "then": {
+      "$ref": "#/$defs/Kubernetes"
+    },
+    "else": {
+      "$ref": "#/$defs/Universal"
+    },
+    "$defs": {
+      "Universal": {
+        "title": "MeshHealthCheckUniversal",
+        "type": "object",
+        "properties": {
+          "type": {
+            "const": "MeshHealthCheck"
+          },
+          "name": {
+            "$ref": "common/envelope.schema.json#/$defs/Name"
+          },
+          "mesh": {
+            "$ref": "common/envelope.schema.json#/$defs/Name"
+          },
+          "labels": {
+            "$ref": "common/envelope.schema.json#/$defs/Labels"
+          },
+          "annotations": {
+            "$ref": "common/envelope.schema.json#/$defs/Annotations"
+          },
+          "spec": {
+            "$ref": "#/$defs/Spec"
+          }
+        },
+        "required": [
+          "type",
+          "name",
+          "spec"
+        ],
+        "additionalProperties": false
+      },
+      "Kubernetes": {
+        "title": "MeshHealthCheckKubernetes",
+        "type": "object",
+        "properties": {
+          "apiVersion": {
+            "$ref": "common/envelope.schema.json#/$defs/ApiVersion"
+          },
+          "kind": {
+            "const": "MeshHealthCheck"
+          },
+          "metadata": {
+            "$ref": "common/envelope.schema.json#/$defs/ObjectMeta"
+          },
+          "spec": {
+            "$ref": "#/$defs/Spec"
+          }
+        },
+        "required": [
+          "apiVersion",
+          "kind",
+          "metadata",
+          "spec"
+        ],
+        "additionalProperties": false
+      },
+      "Spec": {
+        "title": "MeshHealthCheckSpec",
+        "type": "object",
+        "properties": {
+          "targetRef": {
+            "$ref": "common/target-ref.schema.json#/$defs/TargetRef",
+            "description": "The proxies this policy configures; `kind: Mesh` when left out."
+          },
+          "to": {
+            "description": "Active health checks, per destination.",
+            "type": "array",
+            "items": {
+              "$ref": "#/$defs/To"
+            }
+          }
+        },
+        "additionalProperties": false
+      },
+      "To": {
+        "title": "MeshHealthCheckTo",
+        "type": "object",
+        "properties": {
+          "targetRef": {
+            "$ref": "common/target-ref.schema.json#/$defs/TargetRef",
+            "description": "The destinations whose endpoints are checked."
+          },
+          "default": {
+            "$ref": "#/$defs/Conf",
+            "description": "The health check for these destinations."
+          }
+        },
+        "required": [
+          "targetRef",
+          "default"
+        ],
+        "additionalProperties": false
+      },
+      "Conf": {
+        "title": "MeshHealthCheckConf",
+        "description": "One active health check (Cluster.health_checks[]); set at least one of `tcp`, `http` and `grpc`.",
+        "type": "object",
+        "properties": {
+          "interval": {
+            "$ref": "common/values.schema.json#/$defs/Duration",
+            "description": "Time between checks (HealthCheck.interval); default 1m, must be above 0."
+          },
+          "timeout": {
+            "$ref": "common/values.schema.json#/$defs/Duration",
+            "description": "Time to wait for a check's response (HealthCheck.timeout); default 15s, must be above 0."
+          },
+          "unhealthyThreshold": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 2147483647,
+            "description": "Failed checks in a row before a host is unhealthy (HealthCheck.unhealthy_threshold); default 5."
+          },
+          "healthyThreshold": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 2147483647,
+            "description": "Passed checks in a row before a host is healthy again (HealthCheck.healthy_threshold); default 1."
+          },
+          "initialJitter": {
+            "$ref": "common/values.schema.json#/$defs/Duration",
+            "description": "Random delay, from 0 to this, before the first check (HealthCheck.initial_jitter); must be above 0."
+          },
+          "intervalJitter": {
+            "$ref": "common/values.schema.json#/$defs/Duration",
+            "description": "Random time, from 0 to this, added to every interval (HealthCheck.interval_jitter); must be above 0."
+          },
+          "intervalJitterPercent": {
+            "type": "integer",
+            "minimum": 0,
+            "maximum": 100,
+            "description": "Random extra wait of up to this percentage of the interval (HealthCheck.interval_jitter_percent); adds to `intervalJitter`."
+          },
+          "healthyPanicThreshold": {
+            "$ref": "common/values.schema.json#/$defs/Percentage",
+            "description": "Deprecated (Kuma 2.10; removed in 3.0): set `outlierDetection.healthyPanicThreshold` on a MeshCircuitBreaker instead. Below this percentage of healthy hosts Envoy ignores health (Cluster.common_lb_config.healthy_panic_threshold); default 50, 0 disables panic mode."
+          },
+          "failTrafficOnPanic": {
+            "type": "boolean",
+            "description": "In panic mode, fail all requests instead of balancing over every host (common_lb_config.zone_aware_lb_config.fail_traffic_on_panic); default false."
+          },
+          "eventLogPath": {
+            "type": "string",
+            "minLength": 1,
+            "description": "File Envoy appends health check events to (HealthCheck.event_logger, envoy.health_check.event_sinks.file); no log when unset."
+          },
+          "alwaysLogHealthCheckFailures": {
+            "type": "boolean",
+            "description": "Log every failed check, not only the first of a run (HealthCheck.always_log_health_check_failures); default false."
+          },
+          "noTrafficInterval": {
+            "$ref": "common/values.schema.json#/$defs/Duration",
+            "description": "Interval used while the cluster has never carried traffic (HealthCheck.no_traffic_interval); default 60s, must be above 0."
+          },
+          "tcp": {
+            "$ref": "#/$defs/TcpHealthCheck",
+            "description": "A TCP check: connect, optionally send bytes and expect bytes back."
+          },
+          "http": {
+            "$ref": "#/$defs/HttpHealthCheck",
+            "description": "An HTTP check: request a path and expect a status."
+          },
+          "grpc": {
+            "$ref": "#/$defs/GrpcHealthCheck",
+            "description": "A gRPC check with the standard grpc.health.v1 service."
+          },
+          "reuseConnection": {
+            "type": "boolean",
+            "description": "Reuse one connection across checks (HealthCheck.reuse_connection); default true."
+          }
+        },
+        "additionalProperties": false
+      },
+      "TcpHealthCheck": {
+        "title": "MeshHealthCheckTcpHealthCheck",
+        "description": "TCP health check (HealthCheck.tcp_health_check). Without `send` and `receive` a check passes once the connection is open.",
+        "type": "object",
+        "properties": {
+          "disabled": {
+            "type": "boolean",
+            "description": "When true, this check is not configured."
+          },
+          "send": {
+            "type": "string",
+            "description": "Base64-encoded bytes sent to the host (tcp_health_check.send)."
+          },
+          "receive": {
+            "type": "array",
+            "items": {
+              "type": "string"
+            },
+            "description": "Base64-encoded blocks expected in the response, in order but not necessarily contiguous (tcp_health_check.receive)."
+          }
+        },
+        "additionalProperties": false
+      },
+      "HttpHealthCheck": {
+        "title": "MeshHealthCheckHttpHealthCheck",
+        "description": "HTTP health check (HealthCheck.http_health_check).",
+        "type": "object",
+        "properties": {
+          "disabled": {
+            "type": "boolean",
+            "description": "When true, this check is not configured."
+          },
+          "path": {
+            "type": "string",
+            "minLength": 1,
+            "description": "Path requested by the check (http_health_check.path); default \"/\"."
+          },
+          "requestHeadersToAdd": {
+            "$ref": "#/$defs/HeaderModifier",
+            "description": "Headers added to each check request (http_health_check.request_headers_to_add)."
+          },
+          "expectedStatuses": {
+            "type": "array",
+            "items": {
+              "type": "integer",
+              "minimum": 100,
+              "maximum": 599
+            },
+            "description": "Response statuses counted as healthy, 100 to 599 (http_health_check.expected_statuses); default 200."
+          }
+        },
+        "additionalProperties": false
+      },
+      "GrpcHealthCheck": {
+        "title": "MeshHealthCheckGrpcHealthCheck",
+        "description": "gRPC health check (HealthCheck.grpc_health_check).",
+        "type": "object",
+        "properties": {
+          "disabled": {
+            "type": "boolean",
+            "description": "When true, this check is not configured."
+          },
+          "serviceName": {
+            "type": "string",
+            "description": "Service name sent in the grpc.health.v1 request (grpc_health_check.service_name)."
+          },
+          "authority": {
+            "type": "string",
+            "description": "The :authority of the check request (grpc_health_check.authority); default: the cluster name."
+          }
+        },
+        "additionalProperties": false
+      },
+      "HeaderModifier": {
+        "title": "MeshHealthCheckHeaderModifier",
+        "description": "Headers to set (replacing any value) or add (appending); at most 16 each, each name once per list. Several values go in one comma-separated value (RFC 7230).",
+        "type": "object",
+        "properties": {
+          "set": {
+            "type": "array",
+            "maxItems": 16,
+            "items": {
+              "$ref": "#/$defs/HeaderKeyValue"
+            },
+            "description": "Headers that replace any existing value."
+          },
+          "add": {
+            "type": "array",
+            "maxItems": 16,
+            "items": {
+              "$ref": "#/$defs/HeaderKeyValue"
+            },
+            "description": "Headers appended to existing values."
+          }
+        },
+        "additionalProperties": false
+      },
+      "HeaderKeyValue": {
+        "title": "MeshHealthCheckHeaderKeyValue",
+        "type": "object",
+        "properties": {
+          "name": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 256,
+            "pattern": "^[a-z0-9!#$%&'*+.^_`|~-]+$",
+            "description": "An HTTP header name, lower case."
+          },
+          "value": {
+            "type": "string",
+            "description": "The header value."
+          }
+        },
+        "required": [
+          "name",
+          "value"
+        ],
+        "additionalProperties": false
+      }
+    }
+  },
+  {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": "https://gitmesh.dev/schemas/mesh-http-route.schema.json",
+    "title": "MeshHTTPRoute",
+    "description": "L7 routing for HTTP traffic: matches, weighted splits and filters (Kuma MeshHTTPRoute, order 100). Universal or Kubernetes envelope.",
+    "type": "object",
+    "if": {
+      "required": [
+        "apiVersion"
+      ]
+    },
+    "then": {
+      "$ref": "#/$defs/Kubernetes"
+    },
+    "else": {
+      "$ref": "#/$defs/Universal"
+    },
+    "$defs": {
+      "Universal": {
+        "title": "MeshHTTPRouteUniversal",
+        "type": "object",
+        "properties": {
+          "type": {
+            "const": "MeshHTTPRoute"
+          },
+          "name": {
+            "$ref": "common/envelope.schema.json#/$defs/Name"
+          },
+          "mesh": {
+            "$ref": "common/envelope.schema.json#/$defs/Name"
+          },
+          "labels": {
+            "$ref": "common/envelope.schema.json#/$defs/Labels"
+          },
+          "annotations": {
+            "$ref": "common/envelope.schema.json#/$defs/Annotations"
+          },
+          "spec": {
+            "$ref": "#/$defs/Spec"
+          }
+        },
+        "required": [
+          "type",
+          "name",
+          "spec"
+        ],
+        "additionalProperties": false
+      },
+      "Kubernetes": {
+        "title": "MeshHTTPRouteKubernetes",
+        "type": "object",
+        "properties": {
+          "apiVersion": {
+            "$ref": "common/envelope.schema.json#/$defs/ApiVersion"
+          },
+          "kind": {
+            "const": "MeshHTTPRoute"
+          },
+          "metadata": {
+            "$ref": "common/envelope.schema.json#/$defs/ObjectMeta"
+          },
+          "spec": {
+            "$ref": "#/$defs/Spec"
+          }
+        },
+        "required": [
+          "apiVersion",
+          "kind",
+          "metadata",
+          "spec"
+        ],
+        "additionalProperties": false
+      },
+      "Spec": {
+        "title": "MeshHTTPRouteSpec",
+        "type": "object",
+        "properties": {
+          "targetRef": {
+            "$ref": "common/target-ref.schema.json#/$defs/TargetRef",
+            "description": "The proxies whose outbound (or gateway) traffic this route configures; `kind: Mesh` when left out."
+          },
+          "to": {
+            "description": "Routes per destination: each entry picks a destination with `targetRef` and lists its rules. An empty list is valid and routes nothing.",
+            "type": "array",
+            "items": {
+              "$ref": "#/$defs/To"
+            }
+          }
+        },
+        "additionalProperties": false
+      },
+      "To": {
+        "title": "MeshHTTPRouteTo",
+        "type": "object",
+        "properties": {
+          "targetRef": {
+            "$ref": "common/target-ref.schema.json#/$defs/TargetRef",
+            "description": "The destination whose requests the rules route: a MeshService, MeshExternalService or MeshMultiZoneService; `kind: Mesh` under a top-level MeshGateway. Becomes one Envoy virtual host."
+          },
+          "hostnames": {
+            "description": "Builtin gateways only (top-level MeshGateway): limits the rules to requests for these hostnames, which must intersect the listener hostnames. Becomes VirtualHost.domains.",
+            "type": "array",
+            "items": {
+              "type": "string",
+              "minLength": 1
+            }
+          },
+          "rules": {
+            "description": "Routing rules for this destination. Rules from several policies with equal `matches` are merged; the rest are concatenated and sorted by match specificity (Exact > PathPrefix > RegularExpression, longer prefix first).",
+            "type": "array",
+            "items": {
+              "$ref": "#/$defs/Rule"
+            }
+          }
+        },
+        "required": [
+          "targetRef"
+        ],
+        "additionalProperties": false
+      },
+      "Rule": {
+        "title": "MeshHTTPRouteRule",
+        "type": "object",
+        "properties": {
+          "matches": {
+            "description": "The requests this rule applies to, at least one entry; a request matching any entry matches the rule. Also the key under which rules of several policies merge. Each entry becomes one Envoy Route (two for PathPrefix).",
+            "type": "array",
+            "items": {
+              "$ref": "#/$defs/Match"
+            }
+          },
+          "default": {
+            "$ref": "#/$defs/Conf",
+            "description": "What to do with matching requests: filters and backends."
+          }
+        },
+        "required": [
+          "matches",
+          "default"
+        ],
+        "additionalProperties": false
+      },
+      "Match": {
+        "title": "MeshHTTPRouteMatch",
+        "description": "Conditions on one request; all conditions set must hold (AND).",
+        "type": "object",
+        "properties": {
+          "path": {
+            "$ref": "#/$defs/PathMatch",
+            "description": "Condition on the request path (RouteMatch.path / prefix / safe_regex)."
+          },
+          "method": {
+            "description": "HTTP method the request must use (a `:method` header matcher).",
+            "type": "string",
+            "enum": [
+              "CONNECT",
+              "DELETE",
+              "GET",
+              "HEAD",
+              "OPTIONS",
+              "PATCH",
+              "POST",
+              "PUT",
+              "TRACE"
+            ]
+          },
+          "queryParams": {
+            "description": "Conditions on URL query parameters, all of which must hold; one entry per parameter name (RouteMatch.query_parameters).",
+            "type": "array",
+            "items": {
+              "$ref": "#/$defs/QueryParamsMatch"
+            }
+          },
+          "headers": {
+            "description": "Conditions on request headers, all of which must hold (RouteMatch.headers).",
+            "type": "array",
+            "items": {
+              "$ref": "#/$defs/HeaderMatch"
+            }
+          }
+        },
+        "additionalProperties": false
+      },
+      "PathMatch": {
+        "title": "MeshHTTPRoutePathMatch",
+        "type": "object",
+        "properties": {
+          "type": {
+            "description": "Exact: the whole path (RouteMatch.path). PathPrefix: the path or a `/`-separated prefix of it; `/x` matches `/x` and `/x/...` but not `/xy` (two Envoy routes: path `/x` and prefix `/x/`). RegularExpression: an RE2 regex over the whole path (RouteMatch.safe_regex).",
+            "type": "string",
+            "enum": [
+              "Exact",
+              "PathPrefix",
+              "RegularExpression"
+            ]
+          },
+          "value": {
+            "description": "The path, prefix or regex. Exact and PathPrefix values are absolute paths; a PathPrefix other than `/` has no trailing slash.",
+            "type": "string",
+            "minLength": 1
+          }
+        },
+        "required": [
+          "type",
+          "value"
+        ],
+        "additionalProperties": false
+      },
+      "QueryParamsMatch": {
+        "title": "MeshHTTPRouteQueryParamsMatch",
+        "type": "object",
+        "properties": {
+          "type": {
+            "description": "Exact: the value equals `value`. RegularExpression: the value matches the RE2 regex `value`.",
+            "type": "string",
+            "enum": [
+              "Exact",
+              "RegularExpression"
+            ]
+          },
+          "name": {
+            "description": "Query parameter name (case-sensitive); at most one entry per name in a match.",
+            "type": "string",
+            "minLength": 1
+          },
+          "value": {
+            "description": "The value or regex to compare the parameter's value with.",
+            "type": "string"
+          }
+        },
+        "required": [
+          "type",
+          "name",
+          "value"
+        ],
+        "additionalProperties": false
+      },
+      "HeaderName": {
+        "title": "MeshHTTPRouteHeaderName",
+        "description": "An HTTP header name in lower case (RFC 7230 token characters), 1 to 256 characters.",
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 256,
+        "pattern": "^[a-z0-9!#$%&'*+\\-.^_`|~]+$"
+      },
+      "HeaderMatch": {
+        "title": "MeshHTTPRouteHeaderMatch",
+        "type": "object",
+        "properties": {
+          "type": {
+            "description": "How to compare (default Exact): Exact, Prefix or RegularExpression (RE2) compare `value`; Present and Absent only test whether the header is there and take no `value` (HeaderMatcher.present_match / invert_match).",
+            "type": "string",
+            "enum": [
+              "Exact",
+              "Present",
+              "RegularExpression",
+              "Absent",
+              "Prefix"
+            ]
+          },
+          "name": {
+            "$ref": "#/$defs/HeaderName",
+            "description": "The header name, in lower case; matched case-insensitively."
+          },
+          "value": {
+            "description": "The value, prefix or regex; not allowed with Present and Absent.",
+            "type": "string"
+          }
+        },
+        "required": [
+          "name"
+        ],
+        "additionalProperties": false
+      },
+      "Conf": {
+        "title": "MeshHTTPRouteConf",
+        "type": "object",
+        "properties": {
+          "filters": {
+            "description": "Changes applied to matching requests and responses, in order.",
+            "type": "array",
+            "items": {
+              "$ref": "#/$defs/Filter"
+            }
+          },
+          "backendRefs": {
+            "description": "Where matching requests go, split by `weight` (RouteAction.cluster, or weighted_clusters for more than one). When empty, requests go to the `to[].targetRef` destination; gateway rules need backendRefs unless they redirect.",
+            "type": "array",
+            "items": {
+              "$ref": "common/target-ref.schema.json#/$defs/BackendRef"
+            }
+          }
+        },
+        "additionalProperties": false
+      },
+      "Filter": {
+        "title": "MeshHTTPRouteFilter",
+        "description": "One filter: `type` names it and the field of the same name (camelCase) holds its settings.",
+        "type": "object",
+        "properties": {
+          "type": {
+            "description": "Which filter this is; set exactly the matching field: requestHeaderModifier, responseHeaderModifier, requestRedirect, urlRewrite or requestMirror.",
+            "type": "string",
+            "enum": [
+              "RequestHeaderModifier",
+              "ResponseHeaderModifier",
+              "RequestRedirect",
+              "URLRewrite",
+              "RequestMirror"
+            ]
+          },
+          "requestHeaderModifier": {
+            "$ref": "#/$defs/HeaderModifier",
+            "description": "For type RequestHeaderModifier: headers to set, add or remove on the request (Route.request_headers_to_add / request_headers_to_remove)."
+          },
+          "responseHeaderModifier": {
+            "$ref": "#/$defs/HeaderModifier",
+            "description": "For type ResponseHeaderModifier: headers to set, add or remove on the response (Route.response_headers_to_add / response_headers_to_remove)."
+          },
+          "requestRedirect": {
+            "$ref": "#/$defs/RequestRedirect",
+            "description": "For type RequestRedirect: answer with a redirect instead of forwarding (Route.redirect)."
+          },
+          "urlRewrite": {
+            "$ref": "#/$defs/URLRewrite",
+            "description": "For type URLRewrite: rewrite the path or host before forwarding (RouteAction.prefix_rewrite / regex_rewrite / host_rewrite_literal)."
+          },
+          "requestMirror": {
+            "$ref": "#/$defs/RequestMirror",
+            "description": "For type RequestMirror: also send a copy of requests to another backend, ignoring its responses (RouteAction.request_mirror_policies)."
+          }
+        },
+        "required": [
+          "type"
+        ],
+        "additionalProperties": false
+      },
+      "HeaderKeyValue": {
+        "title": "MeshHTTPRouteHeaderKeyValue",
+        "type": "object",
+        "properties": {
+          "name": {
+            "$ref": "#/$defs/HeaderName",
+            "description": "The header name, in lower case."
+          },
+          "value": {
+            "description": "The header value; several values are one comma-separated string (RFC 7230).",
+            "type": "string"
+          }
+        },
+        "required": [
+          "name",
+          "value"
+        ],
+        "additionalProperties": false
+      },
+      "HeaderModifier": {
+        "title": "MeshHTTPRouteHeaderModifier",
+        "description": "At least one of set, add, remove; each header name appears once across the three.",
+        "type": "object",
+        "properties": {
+          "set": {
+            "description": "Headers to set, replacing any existing value (append_action OVERWRITE_IF_EXISTS_OR_ADD); at most 16.",
+            "type": "array",
+            "items": {
+              "$ref": "#/$defs/HeaderKeyValue"
+            }
+          },
+          "add": {
+            "description": "Headers to add, keeping existing values (append_action APPEND_IF_EXISTS_OR_ADD); at most 16.",
+            "type": "array",
+            "items": {
+              "$ref": "#/$defs/HeaderKeyValue"
+            }
+          },
+          "remove": {
+            "description": "Names of headers to remove; at most 16.",
+            "type": "array",
+            "items": {
+              "type": "string",
+              "minLength": 1
+            }
+          }
+        },
+        "additionalProperties": false
+      },
+      "PathRewrite": {
+        "title": "MeshHTTPRoutePathRewrite",
+        "description": "A path rewrite: `type` says which of replaceFullPath / replacePrefixMatch holds the new path.",
+        "type": "object",
+        "properties": {
+          "type": {
+            "description": "ReplaceFullPath: replace the whole path with `replaceFullPath`. ReplacePrefixMatch: replace the matched PathPrefix with `replacePrefixMatch` (only when every match of the rule is a PathPrefix).",
+            "type": "string",
+            "enum": [
+              "ReplaceFullPath",
+              "ReplacePrefixMatch"
+            ]
+          },
+          "replaceFullPath": {
+            "description": "The new path, for type ReplaceFullPath (regex_rewrite of the whole path).",
+            "type": "string"
+          },
+          "replacePrefixMatch": {
+            "description": "What replaces the matched prefix, for type ReplacePrefixMatch (prefix_rewrite).",
+            "type": "string"
+          }
+        },
+        "required": [
+          "type"
+        ],
+        "additionalProperties": false
+      },
+      "PreciseHostname": {
+        "title": "MeshHTTPRoutePreciseHostname",
+        "description": "A host name: an RFC 1123 DNS subdomain in lower case, not an IP address; at most 253 characters.",
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 253
+      },
+      "RequestRedirect": {
+        "title": "MeshHTTPRouteRequestRedirect",
+        "type": "object",
+        "properties": {
+          "scheme": {
+            "description": "Scheme of the Location header; the request's scheme when unset (RedirectAction.scheme_redirect).",
+            "type": "string",
+            "enum": [
+              "http",
+              "https"
+            ]
+          },
+          "hostname": {
+            "$ref": "#/$defs/PreciseHostname",
+            "description": "Host of the Location header; the request's host when unset (RedirectAction.host_redirect)."
+          },
+          "path": {
+            "$ref": "#/$defs/PathRewrite",
+            "description": "How to change the path in the Location header; the request path as-is when unset (RedirectAction.path_redirect / prefix_rewrite)."
+          },
+          "port": {
+            "$ref": "common/values.schema.json#/$defs/Port",
+            "description": "Port of the Location header; the request's port (if any) when unset (RedirectAction.port_redirect)."
+          },
+          "statusCode": {
+            "description": "HTTP status of the redirect; default 302 (RedirectAction.response_code).",
+            "type": "integer",
+            "enum": [
+              301,
+              302,
+              303,
+              307,
+              308
+            ]
+          }
+        },
+        "additionalProperties": false
+      },
+      "URLRewrite": {
+        "title": "MeshHTTPRouteURLRewrite",
+        "type": "object",
+        "properties": {
+          "hostname": {
+            "$ref": "#/$defs/PreciseHostname",
+            "description": "Replaces the Host/:authority header before forwarding (RouteAction.host_rewrite_literal)."
+          },
+          "path": {
+            "$ref": "#/$defs/PathRewrite",
+            "description": "Rewrites the path before forwarding."
+          },
+          "hostToBackendHostname": {
+            "description": "Builtin gateways only: set the Host header to the chosen backend's hostname (RouteAction.auto_host_rewrite); exclusive with `hostname`. Default false.",
+            "type": "boolean"
+          }
+        },
+        "additionalProperties": false
+      },
+      "RequestMirror": {
+        "title": "MeshHTTPRouteRequestMirror",
+        "type": "object",
+        "properties": {
+          "percentage": {
+            "$ref": "common/values.schema.json#/$defs/Percentage",
+            "description": "Share of requests to mirror, 0 to 100; all requests when unset (runtime_fraction)."
+          },
+          "backendRef": {
+            "$ref": "common/target-ref.schema.json#/$defs/BackendRef",
+            "description": "Where the copies go: a MeshService or MeshServiceSubset (RequestMirrorPolicy.cluster)."
+          }
+        },
+        "required": [
+          "backendRef"
+        ],
+        "additionalProperties": false
+      }
+    }
+  },
+  {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": "https://gitmesh.dev/schemas/mesh-load-balancing-strategy.schema.json",
+    "title": "MeshLoadBalancingStrategy",
+    "description": "Load-balancing algorithm, request hashing and locality-aware routing per destination (Kuma MeshLoadBalancingStrategy, order 400). Universal or Kubernetes envelope.",
+    "type": "object",
+    "if": {
+      "required": [
+        "apiVersion"
+      ]
+    },
+    "then": {
+      "$ref": "#/$defs/Kubernetes"
+    },
+    "else": {
+      "$ref": "#/$defs/Universal"
+    },
+    "$defs": {
+      "Universal": {
+        "title": "MeshLoadBalancingStrategyUniversal",
+        "type": "object",
+        "properties": {
+          "type": {
+            "const": "MeshLoadBalancingStrategy"
+          },
+          "name": {
+            "$ref": "common/envelope.schema.json#/$defs/Name"
+          },
+          "mesh": {
+            "$ref": "common/envelope.schema.json#/$defs/Name"
+          },
+          "labels": {
+            "$ref": "common/envelope.schema.json#/$defs/Labels"
+          },
+          "annotations": {
+            "$ref": "common/envelope.schema.json#/$defs/Annotations"
+          },
+          "spec": {
+            "$ref": "#/$defs/Spec"
+          }
+        },
+        "required": [
+          "type",
+          "name",
+          "spec"
+        ],
+        "additionalProperties": false
+      },
+      "Kubernetes": {
+        "title": "MeshLoadBalancingStrategyKubernetes",
+        "type": "object",
+        "properties": {
+          "apiVersion": {
+            "$ref": "common/envelope.schema.json#/$defs/ApiVersion"
+          },
+          "kind": {
+            "const": "MeshLoadBalancingStrategy"
+          },
+          "metadata": {
+            "$ref": "common/envelope.schema.json#/$defs/ObjectMeta"
+          },
+          "spec": {
+            "$ref": "#/$defs/Spec"
+          }
+        },
+        "required": [
+          "apiVersion",
+          "kind",
+          "metadata",
+          "spec"
+        ],
+        "additionalProperties": false
+      },
+      "Spec": {
+        "title": "MeshLoadBalancingStrategySpec",
+        "type": "object",
+        "properties": {
+          "targetRef": {
+            "$ref": "common/target-ref.schema.json#/$defs/TargetRef",
+            "description": "The proxies (clients) this policy configures; `kind: Mesh` when left out."
+          },
+          "to": {
+            "description": "Load-balancing settings per destination. An empty list is valid and configures nothing.",
+            "type": "array",
+            "items": {
+              "$ref": "#/$defs/To"
+            }
+          }
+        },
+        "additionalProperties": false
+      },
+      "To": {
+        "title": "MeshLoadBalancingStrategyTo",
+        "type": "object",
+        "properties": {
+          "targetRef": {
+            "$ref": "common/target-ref.schema.json#/$defs/TargetRef",
+            "description": "The destination: Mesh, a MeshService, a MeshMultiZoneService, or a MeshHTTPRoute (then only `hashPolicies` may be set)."
+          },
+          "default": {
+            "$ref": "#/$defs/Conf",
+            "description": "The settings for that destination."
+          }
+        },
+        "required": [
+          "targetRef",
+          "default"
+        ],
+        "additionalProperties": false
+      },
+      "Conf": {
+        "title": "MeshLoadBalancingStrategyConf",
+        "type": "object",
+        "properties": {
+          "localityAwareness": {
+            "$ref": "#/$defs/LocalityAwareness",
+            "description": "Prefer endpoints close to the client: inside the zone by tag affinity, across zones by failover order (endpoint priority and locality weights in the ClusterLoadAssignment)."
+          },
+          "loadBalancer": {
+            "$ref": "#/$defs/LoadBalancer",
+            "description": "The algorithm that picks an endpoint (Cluster.lb_policy); Envoy's default is RoundRobin."
+          },
+          "hashPolicies": {
+            "description": "Request or connection properties hashed to pick an endpoint with RingHash or Maglev, tried in order (RouteAction.hash_policy). Replaces the deprecated loadBalancer.ringHash.hashPolicies / loadBalancer.maglev.hashPolicies.",
+            "type": "array",
+            "items": {
+              "$ref": "#/$defs/HashPolicy"
+            }
+          }
+        },
+        "additionalProperties": false
+      },
+      "LocalityAwareness": {
+        "title": "MeshLoadBalancingStrategyLocalityAwareness",
+        "type": "object",
+        "properties": {
+          "disabled": {
+            "description": "Turn locality-aware load balancing off: endpoints in all zones are treated alike. Default false.",
+            "type": "boolean"
+          },
+          "localZone": {
+            "$ref": "#/$defs/LocalZone",
+            "description": "Priorities between endpoints inside the client's zone."
+          },
+          "crossZone": {
+            "$ref": "#/$defs/CrossZone",
+            "description": "Which other zones get traffic, in which order, when the local zone has too few healthy endpoints."
+          }
+        },
+        "additionalProperties": false
+      },
+      "LocalZone": {
+        "title": "MeshLoadBalancingStrategyLocalZone",
+        "type": "object",
+        "properties": {
+          "affinityTags": {
+            "description": "Tags, most important first, whose values the client shares with preferred endpoints (e.g. `k8s.io/node`). Weights are set on all tags or on none; when none, the shares are 90%, 9%, 1%, ...",
+            "type": "array",
+            "items": {
+              "$ref": "#/$defs/AffinityTag"
+            }
+          }
+        },
+        "additionalProperties": false
+      },
+      "AffinityTag": {
+        "title": "MeshLoadBalancingStrategyAffinityTag",
+        "type": "object",
+        "properties": {
+          "key": {
+            "description": "The tag name.",
+            "type": "string",
+            "minLength": 1
+          },
+          "weight": {
+            "$ref": "common/values.schema.json#/$defs/UInt32",
+            "description": "Relative weight, above 0: the tag's share of local traffic is its weight divided by the sum of all weights."
+          }
+        },
+        "required": [
+          "key"
+        ],
+        "additionalProperties": false
+      },
+      "CrossZone": {
+        "title": "MeshLoadBalancingStrategyCrossZone",
+        "type": "object",
+        "properties": {
+          "failover": {
+            "description": "Failover rules in priority order; each becomes an endpoint priority level.",
+            "type": "array",
+            "items": {
+              "$ref": "#/$defs/Failover"
+            }
+          },
+          "failoverThreshold": {
+            "$ref": "#/$defs/FailoverThreshold",
+            "description": "Share of healthy local endpoints below which traffic starts to flow to the next priority; default 50 (%)."
+          }
+        },
+        "additionalProperties": false
+      },
+      "Failover": {
+        "title": "MeshLoadBalancingStrategyFailover",
+        "type": "object",
+        "properties": {
+          "from": {
+            "$ref": "#/$defs/FailoverFrom",
+            "description": "The client zones this rule applies to; all zones when unset."
+          },
+          "to": {
+            "$ref": "#/$defs/FailoverTo",
+            "description": "The zones traffic may fail over to."
+          }
+        },
+        "required": [
+          "to"
+        ],
+        "additionalProperties": false
+      },
+      "FailoverFrom": {
+        "title": "MeshLoadBalancingStrategyFailoverFrom",
+        "type": "object",
+        "properties": {
+          "zones": {
+            "description": "Client zone names; at least one.",
+            "type": "array",
+            "items": {
+              "type": "string",
+              "minLength": 1
+            }
+          }
+        },
+        "required": [
+          "zones"
+        ],
+        "additionalProperties": false
+      },
+      "FailoverTo": {
+        "title": "MeshLoadBalancingStrategyFailoverTo",
+        "type": "object",
+        "properties": {
+          "type": {
+            "description": "None: no other zone. Only: just the zones listed. Any: every available zone. AnyExcept: every zone but those listed.",
+            "type": "string",
+            "enum": [
+              "None",
+              "Only",
+              "Any",
+              "AnyExcept"
+            ]
+          },
+          "zones": {
+            "description": "Zone names: required (non-empty) for Only and AnyExcept, not allowed for None and Any.",
+            "type": "array",
+            "items": {
+              "type": "string",
+              "minLength": 1
+            }
+          }
+        },
+        "required": [
+          "type"
+        ],
+        "additionalProperties": false
+      },
+      "FailoverThreshold": {
+        "title": "MeshLoadBalancingStrategyFailoverThreshold",
+        "type": "object",
+        "properties": {
+          "percentage": {
+            "$ref": "common/values.schema.json#/$defs/Percentage",
+            "description": "Above 0 and at most 100 (overprovisioning_factor); default 50."
+          }
+        },
+        "required": [
+          "percentage"
+        ],
+        "additionalProperties": false
+      },
+      "LoadBalancer": {
+        "title": "MeshLoadBalancingStrategyLoadBalancer",
+        "description": "`type` picks the algorithm; only the field of the same name (camelCase) may carry its settings.",
+        "type": "object",
+        "properties": {
+          "type": {
+            "description": "RoundRobin (ROUND_ROBIN), LeastRequest (LEAST_REQUEST), RingHash (RING_HASH), Random (RANDOM) or Maglev (MAGLEV).",
+            "type": "string",
+            "enum": [
+              "RoundRobin",
+              "LeastRequest",
+              "RingHash",
+              "Random",
+              "Maglev"
+            ]
+          },
+          "roundRobin": {
+            "$ref": "#/$defs/RoundRobin",
+            "description": "For type RoundRobin: no settings."
+          },
+          "leastRequest": {
+            "$ref": "#/$defs/LeastRequest",
+            "description": "For type LeastRequest (Cluster.least_request_lb_config)."
+          },
+          "ringHash": {
+            "$ref": "#/$defs/RingHash",
+            "description": "For type RingHash (Cluster.ring_hash_lb_config)."
+          },
+          "random": {
+            "$ref": "#/$defs/Random",
+            "description": "For type Random: no settings."
+          },
+          "maglev": {
+            "$ref": "#/$defs/Maglev",
+            "description": "For type Maglev (Cluster.maglev_lb_config)."
+          }
+        },
+        "required": [
+          "type"
+        ],
+        "additionalProperties": false
+      },
+      "RoundRobin": {
+        "title": "MeshLoadBalancingStrategyRoundRobin",
+        "description": "Round robin takes no settings.",
+        "type": "object",
+        "properties": {},
+        "additionalProperties": false
+      },
+      "Random": {
+        "title": "MeshLoadBalancingStrategyRandom",
+        "description": "Random takes no settings.",
+        "type": "object",
+        "properties": {},
+        "additionalProperties": false
+      },
+      "LeastRequest": {
+        "title": "MeshLoadBalancingStrategyLeastRequest",
+        "type": "object",
+        "properties": {
+          "choiceCount": {
+            "description": "How many random healthy endpoints to compare by active requests; at least 2, default 2 (choice_count).",
+            "type": "integer",
+            "minimum": 2,
+            "maximum": 4294967295
+          },
+          "activeRequestBias": {
+            "description": "How strongly active requests lower an endpoint's weight when weights differ: an integer or a decimal string, at least 0; Envoy's default is 1.0 (active_request_bias).",
+            "type": [
+              "integer",
+              "string"
+            ]
+          }
+        },
+        "additionalProperties": false
+      },
+      "RingHash": {
+        "title": "MeshLoadBalancingStrategyRingHash",
+        "type": "object",
+        "properties": {
+          "hashFunction": {
+            "description": "Hash that places endpoints on the ring; default XXHash (hash_function XX_HASH or MURMUR_HASH_2).",
+            "type": "string",
+            "enum": [
+              "XXHash",
+              "MurmurHash2"
+            ]
+          },
+          "minRingSize": {
+            "description": "Minimum number of ring entries; 1 to 8000000, default 1024 (minimum_ring_size). Not above maxRingSize.",
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 8000000
+          },
+          "maxRingSize": {
+            "description": "Maximum number of ring entries; 1 to 8000000, default 8M (maximum_ring_size).",
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 8000000
+          },
+          "hashPolicies": {
+            "description": "Deprecated in Kuma 2.x: use `default.hashPolicies`, which may not be combined with this field.",
+            "type": "array",
+            "items": {
+              "$ref": "#/$defs/HashPolicy"
+            }
+          }
+        },
+        "additionalProperties": false
+      },
+      "Maglev": {
+        "title": "MeshLoadBalancingStrategyMaglev",
+        "type": "object",
+        "properties": {
+          "tableSize": {
+            "description": "Maglev lookup table size: a prime number, 1 to 5000011, default 65537 (maglev_lb_config.table_size). Larger tables disrupt less when endpoints change.",
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 5000011
+          },
+          "hashPolicies": {
+            "description": "Deprecated in Kuma 2.x: use `default.hashPolicies`, which may not be combined with this field.",
+            "type": "array",
+            "items": {
+              "$ref": "#/$defs/HashPolicy"
+            }
+          }
+        },
+        "additionalProperties": false
+      },
+      "HashPolicy": {
+        "title": "MeshLoadBalancingStrategyHashPolicy",
+        "description": "One input of the request hash: `type` names it and the field of the same name (camelCase) holds its settings.",
+        "type": "object",
+        "properties": {
+          "type": {
+            "description": "Header, Cookie, Connection, QueryParameter or FilterState; SourceIP is a deprecated alias of Connection (it also takes `connection`).",
+            "type": "string",
+            "enum": [
+              "Header",
+              "Cookie",
+              "Connection",
+              "SourceIP",
+              "QueryParameter",
+              "FilterState"
+            ]
+          },
+          "terminal": {
+            "description": "When this policy produces a hash, skip the rest of the list. Default false.",
+            "type": "boolean"
+          },
+          "header": {
+            "$ref": "#/$defs/HashHeader",
+            "description": "For type Header (hash_policy.header)."
+          },
+          "cookie": {
+            "$ref": "#/$defs/HashCookie",
+            "description": "For type Cookie (hash_policy.cookie)."
+          },
+          "connection": {
+            "$ref": "#/$defs/HashConnection",
+            "description": "For type Connection or SourceIP (hash_policy.connection_properties)."
+          },
+          "queryParameter": {
+            "$ref": "#/$defs/HashQueryParameter",
+            "description": "For type QueryParameter (hash_policy.query_parameter)."
+          },
+          "filterState": {
+            "$ref": "#/$defs/HashFilterState",
+            "description": "For type FilterState (hash_policy.filter_state)."
+          }
+        },
+        "required": [
+          "type"
+        ],
+        "additionalProperties": false
+      },
+      "HashHeader": {
+        "title": "MeshLoadBalancingStrategyHashHeader",
+        "type": "object",
+        "properties": {
+          "name": {
+            "description": "The request header whose value is hashed.",
+            "type": "string",
+            "minLength": 1
+          }
+        },
+        "required": [
+          "name"
+        ],
+        "additionalProperties": false
+      },
+      "HashCookie": {
+        "title": "MeshLoadBalancingStrategyHashCookie",
+        "type": "object",
+        "properties": {
+          "name": {
+            "description": "The cookie whose value is hashed.",
+            "type": "string",
+            "minLength": 1
+          },
+          "ttl": {
+            "$ref": "common/values.schema.json#/$defs/Duration",
+            "description": "When set, Envoy generates the cookie with this lifetime if the request lacks it."
+          },
+          "path": {
+            "description": "Path attribute of a generated cookie; an absolute path.",
+            "type": "string"
+          }
+        },
+        "required": [
+          "name"
+        ],
+        "additionalProperties": false
+      },
+      "HashConnection": {
+        "title": "MeshLoadBalancingStrategyHashConnection",
+        "type": "object",
+        "properties": {
+          "sourceIP": {
+            "description": "Hash on the client's source IP address (connection_properties.source_ip).",
+            "type": "boolean"
+          }
+        },
+        "additionalProperties": false
+      },
+      "HashQueryParameter": {
+        "title": "MeshLoadBalancingStrategyHashQueryParameter",
+        "type": "object",
+        "properties": {
+          "name": {
+            "description": "The URL query parameter whose value is hashed (case-sensitive); no hash when absent.",
+            "type": "string",
+            "minLength": 1
+          }
+        },
+        "required": [
+          "name"
+        ],
+        "additionalProperties": false
+      },
+      "HashFilterState": {
+        "title": "MeshLoadBalancingStrategyHashFilterState",
+        "type": "object",
+        "properties": {
+          "key": {
+            "description": "Name of an Envoy::Hashable object in the per-request filter state; no hash when missing.",
+            "type": "string",
+            "minLength": 1
+          }
+        },
+        "required": [
+          "key"
+        ],
+        "additionalProperties": false
+      }
+    }
+  },
+  {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": "https://gitmesh.dev/schemas/mesh-rate-limit.schema.json",
+    "title": "MeshRateLimit",
+    "description": "Local (per proxy instance) rate limits for inbound HTTP requests and TCP connections (Kuma MeshRateLimit, order 900). Universal or Kubernetes envelope.",
+    "type": "object",
+    "if": {
+      "required": [
+        "apiVersion"
+      ]
+    },
+    "then": {
+      "$ref": "#/$defs/Kubernetes"
+    },
+    "else": {
+      "$ref": "#/$defs/Universal"
+    },
+    "$defs": {
+      "Universal": {
+        "title": "MeshRateLimitUniversal",
+        "type": "object",
+        "properties": {
+          "type": {
+            "const": "MeshRateLimit"
+          },
+          "name": {
+            "$ref": "common/envelope.schema.json#/$defs/Name"
+          },
+          "mesh": {
+            "$ref": "common/envelope.schema.json#/$defs/Name"
+          },
+          "labels": {
+            "$ref": "common/envelope.schema.json#/$defs/Labels"
+          },
+          "annotations": {
+            "$ref": "common/envelope.schema.json#/$defs/Annotations"
+          },
+          "spec": {
+            "$ref": "#/$defs/Spec"
+          }
+        },
+        "required": [
+          "type",
+          "name",
+          "spec"
+        ],
+        "additionalProperties": false
+      },
+      "Kubernetes": {
+        "title": "MeshRateLimitKubernetes",
+        "type": "object",
+        "properties": {
+          "apiVersion": {
+            "$ref": "common/envelope.schema.json#/$defs/ApiVersion"
+          },
+          "kind": {
+            "const": "MeshRateLimit"
+          },
+          "metadata": {
+            "$ref": "common/envelope.schema.json#/$defs/ObjectMeta"
+          },
+          "spec": {
+            "$ref": "#/$defs/Spec"
+          }
+        },
+        "required": [
+          "apiVersion",
+          "kind",
+          "metadata",
+          "spec"
+        ],
+        "additionalProperties": false
+      },
+      "Spec": {
+        "title": "MeshRateLimitSpec",
+        "type": "object",
+        "properties": {
+          "targetRef": {
+            "$ref": "common/target-ref.schema.json#/$defs/TargetRef",
+            "description": "The proxies whose inbound traffic is limited; `kind: Mesh` when left out. A scope that can include gateways (Mesh or MeshSubset without `proxyTypes: [Sidecar]`, MeshGateway, MeshHTTPRoute) takes only `to`."
+          },
+          "from": {
+            "description": "Deprecated (Kuma 2.x): inbound limits by client, only `kind: Mesh`. Use `rules`. Not allowed when the scope can include gateways.",
+            "type": "array",
+            "items": {
+              "$ref": "#/$defs/From"
+            }
+          },
+          "to": {
+            "description": "Limits on gateway proxies only: allowed just when the top-level targetRef can include gateways, and then only with `kind: Mesh`.",
+            "type": "array",
+            "items": {
+              "$ref": "#/$defs/To"
+            }
+          },
+          "rules": {
+            "description": "Inbound limits for the inbounds the top-level targetRef selects (sidecars only); excludes `to` and `from`.",
+            "type": "array",
+            "items": {
+              "$ref": "#/$defs/Rule"
+            }
+          }
+        },
+        "additionalProperties": false
+      },
+      "From": {
+        "title": "MeshRateLimitFrom",
+        "type": "object",
+        "properties": {
+          "targetRef": {
+            "$ref": "common/target-ref.schema.json#/$defs/TargetRef",
+            "description": "The clients this entry limits; only `kind: Mesh`."
+          },
+          "default": {
+            "$ref": "#/$defs/Conf",
+            "description": "The limits for traffic from these clients."
+          }
+        },
+        "required": [
+          "targetRef",
+          "default"
+        ],
+        "additionalProperties": false
+      },
+      "To": {
+        "title": "MeshRateLimitTo",
+        "type": "object",
+        "properties": {
+          "targetRef": {
+            "$ref": "common/target-ref.schema.json#/$defs/TargetRef",
+            "description": "Only `kind: Mesh`: the limits apply to everything the selected gateways receive."
+          },
+          "default": {
+            "$ref": "#/$defs/Conf",
+            "description": "The limits for the selected gateways."
+          }
+        },
+        "required": [
+          "targetRef",
+          "default"
+        ],
+        "additionalProperties": false
+      },
+      "Rule": {
+        "title": "MeshRateLimitRule",
+        "type": "object",
+        "properties": {
+          "default": {
+            "$ref": "#/$defs/Conf",
+            "description": "The limits for the selected inbounds."
+          }
+        },
+        "required": [
+          "default"
+        ],
+        "additionalProperties": false
+      },
+      "Conf": {
+        "title": "MeshRateLimitConf",
+        "type": "object",
+        "properties": {
+          "local": {
+            "$ref": "#/$defs/Local",
+            "description": "Local rate limiting, enforced by each proxy on its own (a service with 3 instances limited to 100/s takes 300/s)."
+          }
+        },
+        "required": [
+          "local"
+        ],
+        "additionalProperties": false
+      },
+      "Local": {
+        "title": "MeshRateLimitLocal",
+        "type": "object",
+        "properties": {
+          "http": {
+            "$ref": "#/$defs/LocalHTTP",
+            "description": "HTTP request limit (envoy.filters.http.local_ratelimit in the inbound HTTP connection manager); set `http`, `tcp` or both."
+          },
+          "tcp": {
+            "$ref": "#/$defs/LocalTCP",
+            "description": "TCP connection limit (envoy.filters.network.local_ratelimit on the inbound listener); set `http`, `tcp` or both."
+          }
+        },
+        "additionalProperties": false
+      },
+      "LocalHTTP": {
+        "title": "MeshRateLimitLocalHTTP",
+        "type": "object",
+        "properties": {
+          "disabled": {
+            "type": "boolean",
+            "description": "Turns HTTP rate limiting off, e.g. to lift a limit a broader policy sets; default false."
+          },
+          "requestRate": {
+            "$ref": "#/$defs/Rate",
+            "description": "How many requests are allowed per interval (the token bucket: max_tokens and tokens_per_fill = num, fill_interval = interval)."
+          },
+          "onRateLimit": {
+            "$ref": "#/$defs/OnRateLimit",
+            "description": "What a rejected request gets back."
+          }
+        },
+        "additionalProperties": false
+      },
+      "LocalTCP": {
+        "title": "MeshRateLimitLocalTCP",
+        "type": "object",
+        "properties": {
+          "disabled": {
+            "type": "boolean",
+            "description": "Turns TCP rate limiting off; default false."
+          },
+          "connectionRate": {
+            "$ref": "#/$defs/Rate",
+            "description": "How many new connections are allowed per interval (the network filter's token_bucket); extra connections are closed."
+          }
+        },
+        "additionalProperties": false
+      },
+      "Rate": {
+        "title": "MeshRateLimitRate",
+        "type": "object",
+        "properties": {
+          "num": {
+            "type": "integer",
+            "minimum": 0,
+            "maximum": 4294967295,
+            "description": "Requests or connections allowed per interval (token_bucket.max_tokens and tokens_per_fill); must be above 0."
+          },
+          "interval": {
+            "$ref": "common/values.schema.json#/$defs/Duration",
+            "description": "The period `num` is counted over (token_bucket.fill_interval); must be longer than 50ms."
+          }
+        },
+        "required": [
+          "num",
+          "interval"
+        ],
+        "additionalProperties": false
+      },
+      "OnRateLimit": {
+        "title": "MeshRateLimitOnRateLimit",
+        "type": "object",
+        "properties": {
+          "status": {
+            "type": "integer",
+            "minimum": 0,
+            "maximum": 4294967295,
+            "description": "HTTP status of a rejected request (LocalRateLimit.status); default 429. Kuma 2.x warns below 400."
+          },
+          "headers": {
+            "$ref": "#/$defs/HeaderModifier",
+            "description": "Headers added to a rejected response (LocalRateLimit.response_headers_to_add)."
+          }
+        },
+        "additionalProperties": false
+      },
+      "HeaderModifier": {
+        "title": "MeshRateLimitHeaderModifier",
+        "type": "object",
+        "properties": {
+          "set": {
+            "description": "Headers set on the response, replacing any value already there (append false). Names unique; at most 16.",
+            "type": "array",
+            "items": {
+              "$ref": "#/$defs/HeaderKeyValue"
+            }
+          },
+          "add": {
+            "description": "Headers appended to the response, keeping values already there (append true). Names unique; at most 16.",
+            "type": "array",
+            "items": {
+              "$ref": "#/$defs/HeaderKeyValue"
+            }
+          }
+        },
+        "additionalProperties": false
+      },
+      "HeaderKeyValue": {
+        "title": "MeshRateLimitHeaderKeyValue",
+        "type": "object",
+        "properties": {
+          "name": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 256,
+            "pattern": "^[a-z0-9!#$%&'*+\\-.^_`|~]+$",
+            "description": "Header name: lower-case, an RFC 7230 token."
+          },
+          "value": {
+            "type": "string",
+            "description": "Header value; several values are written comma-separated (RFC 7230)."
+          }
+        },
+        "required": [
+          "name",
+          "value"
+        ],
+        "additionalProperties": false
+      }
+    }
+  },
+  {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": "https://gitmesh.dev/schemas/mesh-retry.schema.json",
+    "title": "MeshRetry",
+    "description": "Retries of failed TCP connections and HTTP/gRPC requests, per destination (Kuma MeshRetry, order 1400). Universal or Kubernetes envelope.",
+    "type": "object",
+    "if": {
+      "required": [
+        "apiVersion"
+      ]
+    },
+    "then": {
+      "$ref": "#/$defs/Kubernetes"
+    },
+    "else": {
+      "$ref": "#/$defs/Universal"
+    },
+    "$defs": {
+      "Universal": {
+        "title": "MeshRetryUniversal",
+        "type": "object",
+        "properties": {
+          "type": {
+            "const": "MeshRetry"
+          },
+          "name": {
+            "$ref": "common/envelope.schema.json#/$defs/Name"
+          },
+          "mesh": {
+            "$ref": "common/envelope.schema.json#/$defs/Name"
+          },
+          "labels": {
+            "$ref": "common/envelope.schema.json#/$defs/Labels"
+          },
+          "annotations": {
+            "$ref": "common/envelope.schema.json#/$defs/Annotations"
+          },
+          "spec": {
+            "$ref": "#/$defs/Spec"
+          }
+        },
+        "required": [
+          "type",
+          "name",
+          "spec"
+        ],
+        "additionalProperties": false
+      },
+      "Kubernetes": {
+        "title": "MeshRetryKubernetes",
+        "type": "object",
+        "properties": {
+          "apiVersion": {
+            "$ref": "common/envelope.schema.json#/$defs/ApiVersion"
+          },
+          "kind": {
+            "const": "MeshRetry"
+          },
+          "metadata": {
+            "$ref": "common/envelope.schema.json#/$defs/ObjectMeta"
+          },
+          "spec": {
+            "$ref": "#/$defs/Spec"
+          }
+        },
+        "required": [
+          "apiVersion",
+          "kind",
+          "metadata",
+          "spec"
+        ],
+        "additionalProperties": false
+      },
+      "Spec": {
+        "title": "MeshRetrySpec",
+        "type": "object",
+        "properties": {
+          "targetRef": {
+            "$ref": "common/target-ref.schema.json#/$defs/TargetRef",
+            "description": "The proxies this policy configures; `kind: Mesh` when left out."
+          },
+          "to": {
+            "description": "Outbound retries, per destination. Required; an empty list is allowed.",
+            "type": "array",
+            "items": {
+              "$ref": "#/$defs/To"
+            }
+          }
+        },
+        "additionalProperties": false
+      },
+      "To": {
+        "title": "MeshRetryTo",
+        "type": "object",
+        "properties": {
+          "targetRef": {
+            "$ref": "common/target-ref.schema.json#/$defs/TargetRef",
+            "description": "The destinations this entry configures."
+          },
+          "default": {
+            "$ref": "#/$defs/Conf",
+            "description": "The retry configuration for these destinations."
+          }
+        },
+        "required": [
+          "targetRef",
+          "default"
+        ],
+        "additionalProperties": false
+      },
+      "Conf": {
+        "title": "MeshRetryConf",
+        "description": "Retries per protocol; set at least one of `tcp`, `http` and `grpc`.",
+        "type": "object",
+        "properties": {
+          "tcp": {
+            "$ref": "#/$defs/TCP",
+            "description": "Retries of TCP connection attempts."
+          },
+          "http": {
+            "$ref": "#/$defs/HTTP",
+            "description": "Retries of HTTP requests (Route.route.retry_policy)."
+          },
+          "grpc": {
+            "$ref": "#/$defs/GRPC",
+            "description": "Retries of gRPC requests (Route.route.retry_policy)."
+          }
+        },
+        "additionalProperties": false
+      },
+      "TCP": {
+        "title": "MeshRetryTCP",
+        "type": "object",
+        "properties": {
+          "maxConnectAttempt": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 4294967295,
+            "description": "Connection attempts before giving up (TcpProxy.max_connect_attempts); at least 1."
+          }
+        },
+        "required": [
+          "maxConnectAttempt"
+        ],
+        "additionalProperties": false
+      },
+      "HTTP": {
+        "title": "MeshRetryHTTP",
+        "description": "HTTP retry policy; set at least one field besides `hostSelectionMaxAttempts`.",
+        "type": "object",
+        "properties": {
+          "numRetries": {
+            "type": "integer",
+            "minimum": 0,
+            "maximum": 4294967295,
+            "description": "Retries of a failed, retriable request (RetryPolicy.num_retries); default 1, 0 turns retries off."
+          },
+          "perTryTimeout": {
+            "$ref": "common/values.schema.json#/$defs/Duration",
+            "description": "Timeout of each attempt (RetryPolicy.per_try_timeout); unset uses the route's request timeout, 0 disables."
+          },
+          "backOff": {
+            "$ref": "#/$defs/BackOff",
+            "description": "Exponential back-off between retries."
+          },
+          "rateLimitedBackOff": {
+            "$ref": "#/$defs/RateLimitedBackOff",
+            "description": "Back-off read from rate-limit response headers."
+          },
+          "retryOn": {
+            "description": "Conditions that trigger a retry (RetryPolicy.retry_on): 5xx, GatewayError, Reset, Retriable4xx, ConnectFailure, EnvoyRatelimited, RefusedStream, Http3PostConnectFailure, HttpMethodConnect, HttpMethodDelete, HttpMethodGet, HttpMethodHead, HttpMethodOptions, HttpMethodPatch, HttpMethodPost, HttpMethodPut, HttpMethodTrace, or a quoted HTTP status code such as \"503\" (retriable_status_codes). Unset: gateway-error, connect-failure, refused-stream.",
+            "type": "array",
+            "items": {
+              "type": "string",
+              "examples": [
+                "5xx",
+                "GatewayError",
+                "Reset",
+                "Retriable4xx",
+                "ConnectFailure",
+                "EnvoyRatelimited",
+                "RefusedStream",
+                "Http3PostConnectFailure",
+                "HttpMethodGet",
+                "503"
+              ]
+            }
+          },
+          "retriableResponseHeaders": {
+            "description": "Retry when a response carries any of these headers (RetryPolicy.retriable_headers).",
+            "type": "array",
+            "items": {
+              "$ref": "#/$defs/HeaderMatch"
+            }
+          },
+          "retriableRequestHeaders": {
+            "description": "Retry only requests that carry one of these headers (RetryPolicy.retriable_request_headers).",
+            "type": "array",
+            "items": {
+              "$ref": "#/$defs/HeaderMatch"
+            }
+          },
+          "hostSelection": {
+            "description": "How hosts are picked for a retry (RetryPolicy.retry_host_predicate and retry_priority).",
+            "type": "array",
+            "items": {
+              "$ref": "#/$defs/Predicate"
+            }
+          },
+          "hostSelectionMaxAttempts": {
+            "type": "integer",
+            "description": "Host selection attempts before the last host picked is used anyway (RetryPolicy.host_selection_retry_max_attempts); default 1."
+          }
+        },
+        "additionalProperties": false
+      },
+      "GRPC": {
+        "title": "MeshRetryGRPC",
+        "description": "gRPC retry policy; set at least one field.",
+        "type": "object",
+        "properties": {
+          "numRetries": {
+            "type": "integer",
+            "minimum": 0,
+            "maximum": 4294967295,
+            "description": "Retries of a failed, retriable request (RetryPolicy.num_retries); default 1, 0 turns retries off."
+          },
+          "perTryTimeout": {
+            "$ref": "common/values.schema.json#/$defs/Duration",
+            "description": "Timeout of each attempt (RetryPolicy.per_try_timeout); unset uses the route's request timeout, 0 disables."
+          },
+          "backOff": {
+            "$ref": "#/$defs/BackOff",
+            "description": "Exponential back-off between retries."
+          },
+          "rateLimitedBackOff": {
+            "$ref": "#/$defs/RateLimitedBackOff",
+            "description": "Back-off read from rate-limit response headers."
+          },
+          "retryOn": {
+            "description": "gRPC status codes that trigger a retry (RetryPolicy.retry_on). Unset: cancelled, connect-failure, gateway-error, refused-stream, reset, resource-exhausted, unavailable.",
+            "type": "array",
+            "items": {
+              "type": "string",
+              "enum": [
+                "Canceled",
+                "DeadlineExceeded",
+                "Internal",
+                "ResourceExhausted",
+                "Unavailable"
+              ]
+            }
+          }
+        },
+        "additionalProperties": false
+      },
+      "BackOff": {
+        "title": "MeshRetryBackOff",
+        "description": "Exponential back-off between retries (RetryPolicy.retry_back_off); set at least one field.",
+        "type": "object",
+        "properties": {
+          "baseInterval": {
+            "$ref": "common/values.schema.json#/$defs/Duration",
+            "description": "Time between retries before the back-off grows (retry_back_off.base_interval); default 25ms, must be above 0; values under 1ms round up to 1ms."
+          },
+          "maxInterval": {
+            "$ref": "common/values.schema.json#/$defs/Duration",
+            "description": "Longest time between retries (retry_back_off.max_interval); default 10 times `baseInterval`, must not be below it."
+          }
+        },
+        "additionalProperties": false
+      },
+      "RateLimitedBackOff": {
+        "title": "MeshRetryRateLimitedBackOff",
+        "description": "Back-off taken from the upstream's rate-limit response headers (RetryPolicy.rate_limited_retry_back_off); without a matching header the exponential `backOff` applies.",
+        "type": "object",
+        "properties": {
+          "resetHeaders": {
+            "description": "Response headers that say when to retry (such as Retry-After or X-RateLimit-Reset), tried in order and matched case-insensitively; the first that parses wins.",
+            "type": "array",
+            "items": {
+              "$ref": "#/$defs/ResetHeader"
+            }
+          },
+          "maxInterval": {
+            "$ref": "common/values.schema.json#/$defs/Duration",
+            "description": "Longest wait a reset header may ask for (rate_limited_retry_back_off.max_interval); default 300s, must be above 0."
+          }
+        },
+        "required": [
+          "resetHeaders"
+        ],
+        "additionalProperties": false
+      },
+      "ResetHeader": {
+        "title": "MeshRetryResetHeader",
+        "description": "One rate-limit reset header (RetryPolicy.ResetHeader).",
+        "type": "object",
+        "properties": {
+          "name": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 256,
+            "pattern": "^[a-z0-9!#$%&'*+.^_`|~-]+$",
+            "description": "An HTTP header name, lower case (headers match case-insensitively)."
+          },
+          "format": {
+            "type": "string",
+            "enum": [
+              "Seconds",
+              "UnixTimestamp"
+            ],
+            "description": "How the header's value reads: `Seconds` to wait, or the `UnixTimestamp` (in seconds) to retry at."
+          }
+        },
+        "required": [
+          "name",
+          "format"
+        ],
+        "additionalProperties": false
+      },
+      "HeaderMatch": {
+        "title": "MeshRetryHeaderMatch",
+        "description": "Matches one HTTP header (Kuma common HeaderMatch).",
+        "type": "object",
+        "properties": {
+          "type": {
+            "type": "string",
+            "enum": [
+              "Exact",
+              "Prefix",
+              "RegularExpression",
+              "Present",
+              "Absent"
+            ],
+            "description": "How to match the header's value; default Exact. Present and Absent take no `value`."
+          },
+          "name": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 256,
+            "pattern": "^[a-z0-9!#$%&'*+.^_`|~-]+$",
+            "description": "An HTTP header name, lower case (headers match case-insensitively)."
+          },
+          "value": {
+            "type": "string",
+            "description": "The value to match (a RE2 regular expression for RegularExpression)."
+          }
+        },
+        "required": [
+          "name"
+        ],
+        "additionalProperties": false
+      },
+      "Predicate": {
+        "title": "MeshRetryPredicate",
+        "description": "One host-selection rule for retries.",
+        "type": "object",
+        "properties": {
+          "predicate": {
+            "type": "string",
+            "enum": [
+              "OmitPreviousHosts",
+              "OmitHostsWithTags",
+              "OmitPreviousPriorities"
+            ],
+            "description": "OmitPreviousHosts (envoy.retry_host_predicates.previous_hosts), OmitHostsWithTags (omit_host_metadata; needs `tags`) or OmitPreviousPriorities (envoy.retry_priorities.previous_priorities; at most once)."
+          },
+          "tags": {
+            "type": "object",
+            "additionalProperties": {
+              "type": "string"
+            },
+            "description": "Endpoint tags whose hosts a retry skips; required with OmitHostsWithTags."
+          },
+          "updateFrequency": {
+            "type": "integer",
+            "minimum": -2147483648,
+            "maximum": 2147483647,
+            "description": "How many attempts before the priority load is recomputed (previous_priorities.update_frequency); OmitPreviousPriorities only, default 2, above 0."
+          }
+        },
+        "required": [
+          "predicate"
+        ],
+        "additionalProperties": false
+      }
+    }
+  },
+  {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": "https://gitmesh.dev/schemas/mesh-tcp-route.schema.json",
+    "title": "MeshTCPRoute",
+    "description": "L4 routing for TCP traffic: a weighted split of connections across backends (Kuma MeshTCPRoute, order 200). When a MeshHTTPRoute also targets the destination, the MeshHTTPRoute wins. Universal or Kubernetes envelope.",
+    "type": "object",
+    "if": {
+      "required": [
+        "apiVersion"
+      ]
+    },
+    "then": {
+      "$ref": "#/$defs/Kubernetes"
+    },
+    "else": {
+      "$ref": "#/$defs/Universal"
+    },
+    "$defs": {
+      "Universal": {
+        "title": "MeshTCPRouteUniversal",
+        "type": "object",
+        "properties": {
+          "type": {
+            "const": "MeshTCPRoute"
+          },
+          "name": {
+            "$ref": "common/envelope.schema.json#/$defs/Name"
+          },
+          "mesh": {
+            "$ref": "common/envelope.schema.json#/$defs/Name"
+          },
+          "labels": {
+            "$ref": "common/envelope.schema.json#/$defs/Labels"
+          },
+          "annotations": {
+            "$ref": "common/envelope.schema.json#/$defs/Annotations"
+          },
+          "spec": {
+            "$ref": "#/$defs/Spec"
+          }
+        },
+        "required": [
+          "type",
+          "name",
+          "spec"
+        ],
+        "additionalProperties": false
+      },
+      "Kubernetes": {
+        "title": "MeshTCPRouteKubernetes",
+        "type": "object",
+        "properties": {
+          "apiVersion": {
+            "$ref": "common/envelope.schema.json#/$defs/ApiVersion"
+          },
+          "kind": {
+            "const": "MeshTCPRoute"
+          },
+          "metadata": {
+            "$ref": "common/envelope.schema.json#/$defs/ObjectMeta"
+          },
+          "spec": {
+            "$ref": "#/$defs/Spec"
+          }
+        },
+        "required": [
+          "apiVersion",
+          "kind",
+          "metadata",
+          "spec"
+        ],
+        "additionalProperties": false
+      },
+      "Spec": {
+        "title": "MeshTCPRouteSpec",
+        "type": "object",
+        "properties": {
+          "targetRef": {
+            "$ref": "common/target-ref.schema.json#/$defs/TargetRef",
+            "description": "The proxies whose outbound (or gateway) TCP traffic this route configures; `kind: Mesh` when left out."
+          },
+          "to": {
+            "description": "Routes per destination; at least one entry.",
+            "type": "array",
+            "items": {
+              "$ref": "#/$defs/To"
+            }
+          }
+        },
+        "additionalProperties": false
+      },
+      "To": {
+        "title": "MeshTCPRouteTo",
+        "type": "object",
+        "properties": {
+          "targetRef": {
+            "$ref": "common/target-ref.schema.json#/$defs/TargetRef",
+            "description": "The destination whose connections are routed: a MeshService, MeshExternalService or MeshMultiZoneService; `kind: Mesh` under a top-level MeshGateway."
+          },
+          "rules": {
+            "description": "Exactly one rule (TCP has nothing to match on yet, so a second rule could never apply).",
+            "type": "array",
+            "items": {
+              "$ref": "#/$defs/Rule"
+            }
+          }
+        },
+        "required": [
+          "targetRef"
+        ],
+        "additionalProperties": false
+      },
+      "Rule": {
+        "title": "MeshTCPRouteRule",
+        "type": "object",
+        "properties": {
+          "default": {
+            "$ref": "#/$defs/Conf",
+            "description": "Where the connections go."
+          }
+        },
+        "required": [
+          "default"
+        ],
+        "additionalProperties": false
+      },
+      "Conf": {
+        "title": "MeshTCPRouteConf",
+        "type": "object",
+        "properties": {
+          "backendRefs": {
+            "description": "The backends connections are split across by `weight` (TcpProxy.cluster for one, TcpProxy.weighted_clusters for more); at least one.",
+            "type": "array",
+            "items": {
+              "$ref": "common/target-ref.schema.json#/$defs/BackendRef"
+            }
+          }
+        },
         "additionalProperties": false
       }
     }
@@ -605,9 +4094,251 @@ export const SCHEMAS: readonly object[] = [
   },
   {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": "https://gitmesh.dev/schemas/mesh-traffic-permission.schema.json",
+    "title": "MeshTrafficPermission",
+    "description": "Which clients may call the selected proxies: RBAC on their inbound listeners (Kuma MeshTrafficPermission, order 1100). Universal or Kubernetes envelope.",
+    "type": "object",
+    "if": {
+      "required": [
+        "apiVersion"
+      ]
+    },
+    "then": {
+      "$ref": "#/$defs/Kubernetes"
+    },
+    "else": {
+      "$ref": "#/$defs/Universal"
+    },
+    "$defs": {
+      "Universal": {
+        "title": "MeshTrafficPermissionUniversal",
+        "type": "object",
+        "properties": {
+          "type": {
+            "const": "MeshTrafficPermission"
+          },
+          "name": {
+            "$ref": "common/envelope.schema.json#/$defs/Name"
+          },
+          "mesh": {
+            "$ref": "common/envelope.schema.json#/$defs/Name"
+          },
+          "labels": {
+            "$ref": "common/envelope.schema.json#/$defs/Labels"
+          },
+          "annotations": {
+            "$ref": "common/envelope.schema.json#/$defs/Annotations"
+          },
+          "spec": {
+            "$ref": "#/$defs/Spec"
+          }
+        },
+        "required": [
+          "type",
+          "name",
+          "spec"
+        ],
+        "additionalProperties": false
+      },
+      "Kubernetes": {
+        "title": "MeshTrafficPermissionKubernetes",
+        "type": "object",
+        "properties": {
+          "apiVersion": {
+            "$ref": "common/envelope.schema.json#/$defs/ApiVersion"
+          },
+          "kind": {
+            "const": "MeshTrafficPermission"
+          },
+          "metadata": {
+            "$ref": "common/envelope.schema.json#/$defs/ObjectMeta"
+          },
+          "spec": {
+            "$ref": "#/$defs/Spec"
+          }
+        },
+        "required": [
+          "apiVersion",
+          "kind",
+          "metadata",
+          "spec"
+        ],
+        "additionalProperties": false
+      },
+      "Spec": {
+        "title": "MeshTrafficPermissionSpec",
+        "type": "object",
+        "properties": {
+          "targetRef": {
+            "$ref": "common/target-ref.schema.json#/$defs/TargetRef",
+            "description": "The proxies (servers) whose inbound traffic this policy authorizes; `kind: Mesh` when left out."
+          },
+          "from": {
+            "description": "Permissions by client, as tag-based client sets (Kuma 2.x's main form). Excludes `rules`.",
+            "type": "array",
+            "items": {
+              "$ref": "#/$defs/From"
+            }
+          },
+          "rules": {
+            "description": "SPIFFE-based permissions (Kuma 2.12+, experimental, needs MeshIdentity): every rule is evaluated and a deny anywhere wins over any allow. Excludes `from`.",
+            "type": "array",
+            "items": {
+              "$ref": "#/$defs/Rule"
+            }
+          }
+        },
+        "additionalProperties": false
+      },
+      "From": {
+        "title": "MeshTrafficPermissionFrom",
+        "type": "object",
+        "properties": {
+          "targetRef": {
+            "$ref": "common/target-ref.schema.json#/$defs/TargetRef",
+            "description": "The clients this entry applies to."
+          },
+          "default": {
+            "$ref": "#/$defs/Conf",
+            "description": "What happens to these clients' requests."
+          }
+        },
+        "required": [
+          "targetRef",
+          "default"
+        ],
+        "additionalProperties": false
+      },
+      "Conf": {
+        "title": "MeshTrafficPermissionConf",
+        "type": "object",
+        "properties": {
+          "action": {
+            "type": "string",
+            "enum": [
+              "Allow",
+              "Deny",
+              "AllowWithShadowDeny"
+            ],
+            "description": "Allow (an RBAC policy on the inbound's envoy.filters.http.rbac or envoy.filters.network.rbac filter), Deny, or AllowWithShadowDeny (allowed, but logged as denied through RBAC shadow_rules)."
+          }
+        },
+        "required": [
+          "action"
+        ],
+        "additionalProperties": false
+      },
+      "Rule": {
+        "title": "MeshTrafficPermissionRule",
+        "type": "object",
+        "properties": {
+          "default": {
+            "$ref": "#/$defs/RuleConf",
+            "description": "The clients to allow or deny."
+          }
+        },
+        "required": [
+          "default"
+        ],
+        "additionalProperties": false
+      },
+      "RuleConf": {
+        "title": "MeshTrafficPermissionRuleConf",
+        "description": "Client matches per action; set at least one non-empty list. Deny wins over allow.",
+        "type": "object",
+        "properties": {
+          "deny": {
+            "description": "Clients whose requests are denied.",
+            "type": "array",
+            "items": {
+              "$ref": "#/$defs/Match"
+            }
+          },
+          "allowWithShadowDeny": {
+            "description": "Clients whose requests are allowed but logged as if denied (RBAC shadow rules).",
+            "type": "array",
+            "items": {
+              "$ref": "#/$defs/Match"
+            }
+          },
+          "allow": {
+            "description": "Clients whose requests are allowed.",
+            "type": "array",
+            "items": {
+              "$ref": "#/$defs/Match"
+            }
+          }
+        },
+        "additionalProperties": false
+      },
+      "Match": {
+        "title": "MeshTrafficPermissionMatch",
+        "description": "Selects clients by SPIFFE ID and/or the SNI they connect with; both must hold when both are set. An empty match selects every client.",
+        "type": "object",
+        "properties": {
+          "spiffeID": {
+            "$ref": "#/$defs/SpiffeIDMatch",
+            "description": "Match the client certificate's SPIFFE ID (URI SAN)."
+          },
+          "sni": {
+            "$ref": "#/$defs/SNIMatch",
+            "description": "Match the SNI of the TLS connection (zone proxies)."
+          }
+        },
+        "additionalProperties": false
+      },
+      "SpiffeIDMatch": {
+        "title": "MeshTrafficPermissionSpiffeIDMatch",
+        "type": "object",
+        "properties": {
+          "type": {
+            "type": "string",
+            "enum": [
+              "Exact",
+              "Prefix"
+            ],
+            "description": "Exact: the whole ID; Prefix: IDs that start with `value`."
+          },
+          "value": {
+            "type": "string",
+            "description": "A SPIFFE ID, `spiffe://<trust-domain>/<path>`: lower-case trust domain, path segments of letters, digits, '.', '-' and '_', no trailing '/'."
+          }
+        },
+        "required": [
+          "type",
+          "value"
+        ],
+        "additionalProperties": false
+      },
+      "SNIMatch": {
+        "title": "MeshTrafficPermissionSNIMatch",
+        "type": "object",
+        "properties": {
+          "type": {
+            "type": "string",
+            "enum": [
+              "Exact"
+            ],
+            "description": "Only Exact is supported."
+          },
+          "value": {
+            "type": "string",
+            "description": "The server name, a lower-case RFC 1123 name (Listener filter_chain_match.server_names)."
+          }
+        },
+        "required": [
+          "type",
+          "value"
+        ],
+        "additionalProperties": false
+      }
+    }
+  },
+  {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
     "$id": "https://gitmesh.dev/schemas/mesh.schema.json",
     "title": "Mesh",
-    "description": "A service mesh: the scope of every other resource (Kuma Mesh).",
+    "description": "A service mesh: the scope of every other resource (Kuma Mesh, api/mesh/v1alpha1/mesh.proto, release 2.14). Universal envelope with the body at the top level, or Kubernetes envelope with the body under `spec`.",
     "type": "object",
     "if": {
       "required": [
@@ -623,6 +4354,7 @@ export const SCHEMAS: readonly object[] = [
     "$defs": {
       "Universal": {
         "title": "MeshUniversal",
+        "description": "A Mesh as Kuma universal writes it: `type`, `name` and the body fields side by side.",
         "type": "object",
         "properties": {
           "type": {
@@ -638,7 +4370,31 @@ export const SCHEMAS: readonly object[] = [
             "$ref": "common/envelope.schema.json#/$defs/Annotations"
           },
           "mtls": {
-            "$ref": "#/$defs/MeshBody/properties/mtls"
+            "$ref": "#/$defs/MeshMtls"
+          },
+          "networking": {
+            "$ref": "#/$defs/MeshNetworking"
+          },
+          "routing": {
+            "$ref": "#/$defs/MeshRouting"
+          },
+          "meshServices": {
+            "$ref": "#/$defs/MeshServices"
+          },
+          "constraints": {
+            "$ref": "#/$defs/MeshConstraints"
+          },
+          "skipCreatingInitialPolicies": {
+            "$ref": "#/$defs/SkipCreatingInitialPolicies"
+          },
+          "tracing": {
+            "$ref": "#/$defs/LegacyBackends"
+          },
+          "logging": {
+            "$ref": "#/$defs/LegacyBackends"
+          },
+          "metrics": {
+            "$ref": "#/$defs/LegacyBackends"
           }
         },
         "required": [
@@ -649,6 +4405,7 @@ export const SCHEMAS: readonly object[] = [
       },
       "Kubernetes": {
         "title": "MeshKubernetes",
+        "description": "A Mesh as a Kubernetes custom resource (cluster-scoped: no namespace, no `kuma.io/mesh` label).",
         "type": "object",
         "properties": {
           "apiVersion": {
@@ -673,75 +4430,432 @@ export const SCHEMAS: readonly object[] = [
       },
       "MeshBody": {
         "title": "MeshBody",
+        "description": "The fields of a Mesh (what `resource.spec` holds whichever envelope it came in).",
         "type": "object",
         "properties": {
           "mtls": {
+            "$ref": "#/$defs/MeshMtls"
+          },
+          "networking": {
+            "$ref": "#/$defs/MeshNetworking"
+          },
+          "routing": {
+            "$ref": "#/$defs/MeshRouting"
+          },
+          "meshServices": {
+            "$ref": "#/$defs/MeshServices"
+          },
+          "constraints": {
+            "$ref": "#/$defs/MeshConstraints"
+          },
+          "skipCreatingInitialPolicies": {
+            "$ref": "#/$defs/SkipCreatingInitialPolicies"
+          },
+          "tracing": {
+            "$ref": "#/$defs/LegacyBackends"
+          },
+          "logging": {
+            "$ref": "#/$defs/LegacyBackends"
+          },
+          "metrics": {
+            "$ref": "#/$defs/LegacyBackends"
+          }
+        },
+        "additionalProperties": false
+      },
+      "MeshMtls": {
+        "title": "MeshMtls",
+        "description": "Mutual TLS between the proxies of the mesh: the certificate authority backends and the one that is enabled. Without `enabledBackend`, traffic is plaintext and MeshTrafficPermission has no identities to check.",
+        "type": "object",
+        "properties": {
+          "enabledBackend": {
+            "type": "string",
+            "minLength": 1,
+            "description": "Name of the backend that issues certificates; must name one of `backends`. Leaving it out keeps mTLS off."
+          },
+          "skipValidation": {
+            "type": "boolean",
+            "description": "Skips the CA backend's own validation (for example of provided certificates) when the Mesh is applied."
+          },
+          "backends": {
+            "type": "array",
+            "description": "The certificate authority backends. Kuma 2.14 accepts at most one, with a unique name.",
+            "items": {
+              "$ref": "#/$defs/CertificateAuthorityBackend"
+            }
+          }
+        },
+        "additionalProperties": false
+      },
+      "CertificateAuthorityBackend": {
+        "title": "CertificateAuthorityBackend",
+        "description": "A certificate authority that signs the proxies' SPIFFE certificates.",
+        "type": "object",
+        "properties": {
+          "name": {
+            "type": "string",
+            "minLength": 1,
+            "description": "Name of the backend, referenced by `mtls.enabledBackend`."
+          },
+          "type": {
+            "type": "string",
+            "enum": [
+              "builtin",
+              "provided"
+            ],
+            "description": "`builtin`: Kuma (and gitmesh) generate and store the CA. `provided`: you supply the CA certificate and key. Kong Mesh's plugin CAs (vault, acmpca, certmanager) are not supported."
+          },
+          "mode": {
+            "type": "string",
+            "enum": [
+              "STRICT",
+              "PERMISSIVE"
+            ],
+            "description": "STRICT (the default): inbound listeners accept only mTLS. PERMISSIVE: they also accept plaintext, for a gradual rollout."
+          },
+          "dpCert": {
+            "title": "DataplaneCertificate",
             "type": "object",
-            "description": "Mutual TLS: the enabled CA backend and the list of backends.",
+            "description": "Settings of the certificates issued to data-plane proxies.",
             "properties": {
-              "enabledBackend": {
-                "type": "string"
+              "rotation": {
+                "title": "DataplaneCertificateRotation",
+                "type": "object",
+                "description": "When a proxy certificate expires (and so is rotated).",
+                "properties": {
+                  "expiration": {
+                    "type": "string",
+                    "minLength": 1,
+                    "description": "Validity of a proxy certificate: a duration, where Kuma also accepts days and years (\"24h\", \"7d\", \"1y\"); default 24h."
+                  }
+                },
+                "additionalProperties": false
               },
-              "skipValidation": {
-                "type": "boolean"
+              "requestTimeout": {
+                "$ref": "common/values.schema.json#/$defs/Duration",
+                "description": "Timeout of one certificate request to the CA."
+              }
+            },
+            "additionalProperties": false
+          },
+          "rootChain": {
+            "title": "RootChain",
+            "type": "object",
+            "description": "Settings for fetching the CA's root certificate chain.",
+            "properties": {
+              "requestTimeout": {
+                "$ref": "common/values.schema.json#/$defs/Duration",
+                "description": "Timeout of a request for the root chain; default 10s."
+              }
+            },
+            "additionalProperties": false
+          },
+          "conf": {
+            "type": "object",
+            "description": "Configuration of the backend, by `type`: builtin takes `caCert`, provided takes `cert` and `key`."
+          }
+        },
+        "required": [
+          "name",
+          "type"
+        ],
+        "additionalProperties": false,
+        "allOf": [
+          {
+            "if": {
+              "properties": {
+                "type": {
+                  "const": "builtin"
+                }
               },
-              "backends": {
+              "required": [
+                "type"
+              ]
+            },
+            "then": {
+              "properties": {
+                "conf": {
+                  "$ref": "#/$defs/BuiltinCaConf"
+                }
+              }
+            }
+          },
+          {
+            "if": {
+              "properties": {
+                "type": {
+                  "const": "provided"
+                }
+              },
+              "required": [
+                "type"
+              ]
+            },
+            "then": {
+              "properties": {
+                "conf": {
+                  "$ref": "#/$defs/ProvidedCaConf"
+                }
+              },
+              "required": [
+                "conf"
+              ]
+            }
+          }
+        ]
+      },
+      "BuiltinCaConf": {
+        "title": "BuiltinCaConf",
+        "description": "Configuration of the builtin CA (Kuma builtin_ca_config.proto). gitmesh keeps the generated CA in its state dir.",
+        "type": "object",
+        "properties": {
+          "caCert": {
+            "title": "BuiltinCaCert",
+            "type": "object",
+            "description": "The generated CA certificate.",
+            "properties": {
+              "RSAbits": {
+                "type": "integer",
+                "minimum": 1024,
+                "maximum": 4294967295,
+                "description": "Size of the CA's RSA key in bits; default 2048. Go (and so Kuma) refuses keys under 1024 bits."
+              },
+              "expiration": {
+                "type": "string",
+                "minLength": 1,
+                "description": "Validity of the CA certificate: a duration, where Kuma also accepts days and years (\"8760h\", \"365d\", \"10y\"); default 10y."
+              }
+            },
+            "additionalProperties": false
+          }
+        },
+        "additionalProperties": false
+      },
+      "ProvidedCaConf": {
+        "title": "ProvidedCaConf",
+        "description": "Configuration of a provided CA: where its certificate and private key come from.",
+        "type": "object",
+        "properties": {
+          "cert": {
+            "$ref": "#/$defs/DataSource",
+            "description": "The CA certificate (PEM)."
+          },
+          "key": {
+            "$ref": "#/$defs/DataSource",
+            "description": "The CA private key (PEM)."
+          }
+        },
+        "required": [
+          "cert",
+          "key"
+        ],
+        "additionalProperties": false
+      },
+      "DataSource": {
+        "title": "DataSource",
+        "description": "Where a piece of data comes from: exactly one of `secret`, `file`, `inline` (base64) or `inlineString`.",
+        "type": "object",
+        "properties": {
+          "secret": {
+            "type": "string",
+            "minLength": 1,
+            "description": "Name of a Kuma Secret in the mesh."
+          },
+          "file": {
+            "type": "string",
+            "minLength": 1,
+            "description": "Path of a file on the control plane's host."
+          },
+          "inline": {
+            "type": "string",
+            "minLength": 1,
+            "contentEncoding": "base64",
+            "description": "The data, base64-encoded."
+          },
+          "inlineString": {
+            "type": "string",
+            "minLength": 1,
+            "description": "The data as a plain string."
+          }
+        },
+        "additionalProperties": false
+      },
+      "MeshNetworking": {
+        "title": "MeshNetworking",
+        "description": "Networking settings of the mesh.",
+        "type": "object",
+        "properties": {
+          "outbound": {
+            "title": "MeshNetworkingOutbound",
+            "type": "object",
+            "description": "Outbound settings.",
+            "properties": {
+              "passthrough": {
+                "type": "boolean",
+                "description": "Whether traffic to destinations outside the mesh passes through the transparent proxy (Kuma's default: true). false blocks it."
+              }
+            },
+            "additionalProperties": false
+          }
+        },
+        "additionalProperties": false
+      },
+      "MeshRouting": {
+        "title": "MeshRouting",
+        "description": "Routing settings of the mesh.",
+        "type": "object",
+        "properties": {
+          "localityAwareLoadBalancing": {
+            "type": "boolean",
+            "description": "Prefer endpoints in the proxy's own zone (legacy switch; MeshLoadBalancingStrategy `localityAwareness` is the finer tool). Removed in Kuma 3.0."
+          },
+          "zoneEgress": {
+            "type": "boolean",
+            "description": "Send cross-zone and external traffic through a ZoneEgress instead of directly; default false. Removed in Kuma 3.0."
+          },
+          "defaultForbidMeshExternalServiceAccess": {
+            "type": "boolean",
+            "description": "Block traffic to MeshExternalServices unless a MeshTrafficPermission allows it; default false."
+          }
+        },
+        "additionalProperties": false
+      },
+      "MeshServices": {
+        "title": "MeshServices",
+        "description": "Whether explicit MeshService resources are generated and used instead of `kuma.io/service` tags. Removed in Kuma 3.0 (always on).",
+        "type": "object",
+        "properties": {
+          "mode": {
+            "type": "string",
+            "enum": [
+              "Disabled",
+              "Everywhere",
+              "ReachableBackends",
+              "Exclusive"
+            ],
+            "description": "Disabled (the 2.x default): tags only. Everywhere: MeshServices alongside tags. ReachableBackends: MeshServices for proxies that list reachableBackends. Exclusive: MeshServices only."
+          }
+        },
+        "additionalProperties": false
+      },
+      "MeshConstraints": {
+        "title": "MeshConstraints",
+        "description": "Constraints on the resources of the mesh.",
+        "type": "object",
+        "properties": {
+          "dataplaneProxy": {
+            "title": "DataplaneProxyMembership",
+            "type": "object",
+            "description": "Which data-plane proxies may join the mesh, by their inbound tags.",
+            "properties": {
+              "requirements": {
                 "type": "array",
+                "description": "A proxy must match at least one of these to join; an empty list admits every proxy that no restriction denies.",
                 "items": {
-                  "type": "object",
-                  "properties": {
-                    "name": {
-                      "type": "string",
-                      "minLength": 1
-                    },
-                    "type": {
-                      "type": "string",
-                      "enum": [
-                        "builtin",
-                        "provided"
-                      ]
-                    },
-                    "mode": {
-                      "type": "string",
-                      "enum": [
-                        "STRICT",
-                        "PERMISSIVE"
-                      ]
-                    },
-                    "dpCert": {
-                      "type": "object",
-                      "properties": {
-                        "rotation": {
-                          "type": "object",
-                          "properties": {
-                            "expiration": {
-                              "$ref": "common/values.schema.json#/$defs/Duration"
-                            }
-                          },
-                          "additionalProperties": false
-                        },
-                        "requestTimeout": {
-                          "$ref": "common/values.schema.json#/$defs/Duration"
-                        }
-                      },
-                      "additionalProperties": false
-                    },
-                    "conf": {
-                      "type": "object"
-                    }
-                  },
-                  "required": [
-                    "name",
-                    "type"
-                  ],
-                  "additionalProperties": false
+                  "$ref": "#/$defs/MembershipRule"
+                }
+              },
+              "restrictions": {
+                "type": "array",
+                "description": "A proxy that matches any of these may not join; restrictions win over requirements.",
+                "items": {
+                  "$ref": "#/$defs/MembershipRule"
                 }
               }
             },
             "additionalProperties": false
           }
         },
-        "required": [],
+        "additionalProperties": false
+      },
+      "MembershipRule": {
+        "title": "MembershipRule",
+        "description": "A set of tags a proxy's inbound must all carry to match.",
+        "type": "object",
+        "properties": {
+          "tags": {
+            "type": "object",
+            "description": "Required tags, at least one; a value of `*` matches any non-empty value.",
+            "propertyNames": {
+              "minLength": 1,
+              "pattern": "^[a-zA-Z0-9.\\-_:/]+$",
+              "description": "tag names use letters, digits, '.', '-', '_', ':' and '/'"
+            },
+            "additionalProperties": {
+              "type": "string",
+              "pattern": "^([a-zA-Z0-9.\\-_:/]+|\\*)$",
+              "description": "A tag value, or `*` for any."
+            }
+          }
+        },
+        "required": [
+          "tags"
+        ],
+        "additionalProperties": false
+      },
+      "SkipCreatingInitialPolicies": {
+        "title": "SkipCreatingInitialPolicies",
+        "description": "Default policies Kuma would create with the mesh that it should skip (for example MeshRetry, MeshTimeout, MeshCircuitBreaker), or `*` for all. gitmesh creates no default policies; the field is kept for Kuma compatibility.",
+        "type": "array",
+        "items": {
+          "type": "string",
+          "minLength": 1
+        }
+      },
+      "LegacyBackends": {
+        "title": "LegacyBackends",
+        "description": "Legacy tracing, logging or metrics backends of a Kuma Mesh, replaced by MeshTrace, MeshAccessLog and MeshMetric. gitmesh reads them only to warn; they configure nothing.",
+        "type": "object",
+        "properties": {
+          "defaultBackend": {
+            "type": "string",
+            "minLength": 1,
+            "description": "Name of the default backend (tracing, logging)."
+          },
+          "enabledBackend": {
+            "type": "string",
+            "minLength": 1,
+            "description": "Name of the enabled backend (metrics)."
+          },
+          "backends": {
+            "type": "array",
+            "description": "The backends.",
+            "items": {
+              "title": "LegacyBackend",
+              "type": "object",
+              "properties": {
+                "name": {
+                  "type": "string",
+                  "minLength": 1,
+                  "description": "Name of the backend."
+                },
+                "type": {
+                  "type": "string",
+                  "minLength": 1,
+                  "description": "Backend type (zipkin, datadog, file, tcp, prometheus)."
+                },
+                "format": {
+                  "type": "string",
+                  "description": "Access log format (logging backends)."
+                },
+                "sampling": {
+                  "type": "number",
+                  "minimum": 0,
+                  "maximum": 100,
+                  "description": "Percentage of traces sampled (tracing backends)."
+                },
+                "conf": {
+                  "type": "object",
+                  "description": "Backend configuration, not checked by gitmesh."
+                }
+              },
+              "required": [
+                "name"
+              ],
+              "additionalProperties": false
+            }
+          }
+        },
         "additionalProperties": false
       }
     }

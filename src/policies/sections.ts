@@ -23,3 +23,16 @@ export function sectionRules(
   }
   return findings;
 }
+
+/**
+ * Whether a top-level targetRef can select gateway proxies (Kuma common_api.IncludesGateways,
+ * 2.14): MeshGateway and MeshHTTPRoute always; Mesh and MeshSubset unless `proxyTypes` leaves
+ * out Gateway. An absent targetRef means `kind: Mesh`.
+ */
+export function includesGateways(ref: { kind: string; proxyTypes?: readonly string[] } | undefined): boolean {
+  const kind = ref?.kind ?? 'Mesh';
+  if (kind === 'MeshGateway' || kind === 'MeshHTTPRoute') return true;
+  if (kind !== 'Mesh' && kind !== 'MeshSubset') return false;
+  const types = ref?.proxyTypes ?? [];
+  return types.length === 0 || types.includes('Gateway');
+}

@@ -4,6 +4,7 @@ import { compareDiagnostics, diagnostic, type Diagnostic, type Finding } from '.
 import { compareResources, resourceId, type Resource } from '../core/resource.js';
 import { findConflicts } from './conflicts.js';
 import { dataplaneValidator } from './dataplane.js';
+import { meshValidator } from './mesh.js';
 import { indexRepository } from './repository-index.js';
 import { checkSchema } from './schema.js';
 import { annotationSuppressions, suppressedByRule, type SuppressRule } from './suppress.js';
@@ -32,7 +33,7 @@ export interface ValidateResult {
   readonly suppressed: number;
 }
 
-const BUILT_IN: readonly KindValidator[] = [dataplaneValidator as KindValidator];
+const BUILT_IN: readonly KindValidator[] = [meshValidator as KindValidator, dataplaneValidator as KindValidator];
 
 /**
  * Validates a loaded repository. Pure and total: never throws on input, keeps going after the

@@ -1,0 +1,5 @@
+import { test } from 'uvu';
+import { registerPolicyCases } from '../../helpers/cases.js';
+
+registerPolicyCases('mesh-retry');
+test.run();
