@@ -5,6 +5,7 @@ import type { Resource } from '../core/resource.js';
 
 /** One `default` that merges into a target: its merge key, its path in the spec, the conf. */
 interface MergeEntry {
+  readonly section: string;
   readonly key: string;
   /** What the entry configures, for messages: `to MeshService/backend`. */
   readonly label: string;
@@ -31,7 +32,7 @@ const RANK_LABELS = ['kuma.io/origin', 'kuma.io/policy-role', 'kuma.io/effect'];
  * values for the same destination or inbound. Kuma merges them by name order (the smaller name
  * wins), silently; this reports it. Pure; resources must be schema-valid.
  */
-export function findConflicts(resources: readonly Resource[]): Conflict[] {
+export function findConflicts(resources: readonly Resource[], sectionsOf: (kind: string) => readonly string[] | undefined = () => undefined): Conflict[] {
   const groups = new Map<string, Resource[]>();
   for (const resource of resources) {
     if (resource.kind === 'Mesh' || resource.kind === 'Dataplane') continue;
@@ -47,7 +48,8 @@ export function findConflicts(resources: readonly Resource[]): Conflict[] {
     if (group.length < 2) continue;
     // Lowest priority first, as Kuma sorts: names in inverted order, so the smallest name wins.
     const sorted = [...group].sort((a, b) => (a.name < b.name ? 1 : a.name > b.name ? -1 : 0));
-    const leavesOf = sorted.map((r) => leaves(mergeEntries(r.spec)));
+    const sections = sectionsOf(group[0]!.kind);
+    const leavesOf = sorted.map((r) => leaves(mergeEntries(r.spec).filter((e) => !sections || sections.includes(e.section))));
     for (let i = 0; i < sorted.length; i++) {
       for (let j = i + 1; j < sorted.length; j++) {
         for (const [leafKey, loserLeaf] of leavesOf[i]!) {
@@ -65,7 +67,7 @@ export function findConflicts(resources: readonly Resource[]): Conflict[] {
 function mergeEntries(spec: unknown): MergeEntry[] {
   const s = (spec ?? {}) as Record<string, unknown>;
   const entries: MergeEntry[] = [];
-  if (s.default !== undefined) entries.push({ key: 'default', label: 'default', path: ['default'], conf: s.default });
+  if (s.default !== undefined) entries.push({ section: 'default', key: 'default', label: 'default', path: ['default'], conf: s.default });
   for (const section of ['to', 'from', 'rules'] as const) {
     const items = s[section];
     if (!Array.isArray(items)) continue;
@@ -73,12 +75,12 @@ function mergeEntries(spec: unknown): MergeEntry[] {
       if (!item || typeof item !== 'object') return;
       const target = section === 'rules' ? canonicalJson(item.matches ?? []) : canonicalJson(item.targetRef ?? null);
       const label = section === 'rules' ? 'rules' : `${section} ${describeRef(item.targetRef)}`;
-      if (item.default !== undefined) entries.push({ key: `${section}:${target}`, label, path: [section, i, 'default'], conf: item.default });
+      if (item.default !== undefined) entries.push({ section, key: `${section}:${target}`, label, path: [section, i, 'default'], conf: item.default });
       // Route kinds: to[].rules[] merge by their matches (KUMA.md §3.3, MeshHTTPRoute mergeKey).
       if (Array.isArray(item.rules)) {
         item.rules.forEach((rule: Record<string, unknown> | null, k) => {
           if (rule?.default === undefined) return;
-          entries.push({ key: `${section}:${target}:rules:${canonicalJson(rule.matches ?? [])}`, label: `${label}, rule matching ${canonicalJson(rule.matches ?? [])}`, path: [section, i, 'rules', k, 'default'], conf: rule.default });
+          entries.push({ section, key: `${section}:${target}:rules:${canonicalJson(rule.matches ?? [])}`, label: `${label}, rule matching ${canonicalJson(rule.matches ?? [])}`, path: [section, i, 'rules', k, 'default'], conf: rule.default });
         });
       }
     });

@@ -93,7 +93,7 @@ export function validate(input: ValidateInput): ValidateResult {
     report(resource, findings, true);
   }
 
-  for (const conflict of findConflicts(schemaValid.filter((r) => !duplicates.has(r)))) {
+  for (const conflict of findConflicts(schemaValid.filter((r) => !duplicates.has(r)), (kind) => validators.get(kind)?.conflictSections)) {
     const winnerAt = conflict.winner.origin.locate([...conflict.winner.specPath, ...conflict.winnerPath]);
     report(conflict.loser, [{
       code: 'GM308',

@@ -39,13 +39,14 @@ export function checkTargetRefs(resource: Resource, rules: TargetRefRules, index
   const top = spec.targetRef;
   if (top) {
     checkOne(top, ['targetRef'], rules.top, 'the top-level targetRef', resource, index, findings);
+    const allowed = rules.top.includes(top.kind);
     if (top.sectionName !== undefined && !spec.from && !spec.rules) {
       findings.push({ code: 'GM312', path: ['targetRef', 'sectionName'], message: 'a top-level `sectionName` selects one inbound, so it is allowed only on policies with `from` or `rules`' });
     }
-    if (top.kind === 'MeshService' || top.kind === 'MeshServiceSubset' || top.kind === 'MeshSubset') {
+    if (allowed && (top.kind === 'MeshService' || top.kind === 'MeshServiceSubset' || top.kind === 'MeshSubset')) {
       findings.push({ code: 'GM311', path: ['targetRef', 'kind'], message: `a top-level targetRef of kind ${top.kind} is deprecated in Kuma 2.x and rejected by 3.0; select proxies with \`kind: Dataplane\` and \`labels\`` });
     }
-    if (top.kind === 'MeshHTTPRoute') {
+    if (allowed && top.kind === 'MeshHTTPRoute') {
       findings.push({ code: 'GM311', path: ['targetRef', 'kind'], message: 'a top-level MeshHTTPRoute targetRef is deprecated in Kuma 2.x; put the route in `to[].targetRef` instead' });
     }
   }

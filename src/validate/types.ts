@@ -39,5 +39,11 @@ export interface ValidationContext {
 export interface KindValidator<Spec = unknown> {
   readonly kind: Kind;
   readonly targetRefs?: TargetRefRules;
+  /**
+   * The sections whose entries override each other when merged, so that two equal-rank policies
+   * setting one field differently is a conflict (GM308). All by default; a kind whose lists
+   * combine across policies (MeshTrafficPermission `rules`: a deny anywhere wins) leaves them out.
+   */
+  readonly conflictSections?: readonly ('default' | 'to' | 'from' | 'rules')[];
   readonly validate?: (resource: Resource<Spec>, ctx: ValidationContext) => Finding[];
 }

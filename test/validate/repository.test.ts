@@ -88,6 +88,20 @@ test('equal values, or different destinations, are no conflict', () => {
   assert.equal(run({ 'a.yaml': timeout('aaa', 'backend', '1s'), 'b.yaml': timeout('bbb', 'payments', '2s') }), []);
 });
 
+test('MeshTrafficPermission rules combine across policies, so different lists are no conflict', () => {
+  const mtp = (name: string, service: string) => `type: MeshTrafficPermission
+name: ${name}
+mesh: default
+spec:
+  targetRef: {kind: Dataplane, labels: {app: backend}}
+  rules:
+    - default:
+        allow:
+          - spiffeID: {type: Exact, value: "spiffe://default/${service}"}
+`;
+  assert.equal(run({ 'a.yaml': mtp('aaa', 'web'), 'b.yaml': mtp('bbb', 'payments') }), []);
+});
+
 test('diagnostics do not depend on file order', () => {
   const files = { 'a.yaml': timeout('aaa', 'backend', '1s'), 'b.yaml': timeout('bbb', 'backend', '2s'), 'c.yaml': timeout('aaa', 'nowhere', 'x') };
   const forward = run(files);

@@ -14,5 +14,7 @@ export const meshTrafficPermission: PolicyModule<MeshTrafficPermissionSpec> = {
     // `from` is still MeshTrafficPermission's main form in Kuma 2.x; `rules` needs MeshIdentity.
     fromDeprecated: false,
   },
+  // `rules` lists combine across policies and a deny anywhere wins: no override, no conflict.
+  conflictSections: ['from'],
   validate: validateMeshTrafficPermission,
 };

@@ -1,0 +1,111 @@
+// validate(): schema, kind rules, references, conflicts and suppression over one repository.
+import { CODES } from '../core/codes.js';
+import { compareDiagnostics, diagnostic } from '../core/diagnostics.js';
+import { compareResources, resourceId } from '../core/resource.js';
+import { findConflicts } from './conflicts.js';
+import { dataplaneValidator } from './dataplane.js';
+import { meshValidator } from './mesh.js';
+import { indexRepository } from './repository-index.js';
+import { checkSchema } from './schema.js';
+import { annotationSuppressions, suppressedByRule } from './suppress.js';
+import { checkTargetRefs } from './target-refs.js';
+export { parseSuppressRule } from './suppress.js';
+const BUILT_IN = [meshValidator, dataplaneValidator];
+/**
+ * Validates a loaded repository. Pure and total: never throws on input, keeps going after the
+ * first problem, and gives the same diagnostics in the same order whatever the file order.
+ */
+export function validate(input) {
+    const validators = new Map();
+    for (const v of [...BUILT_IN, ...input.kinds])
+        validators.set(v.kind, v);
+    const rules = input.suppress ?? [];
+    const out = [];
+    let suppressed = 0;
+    const emit = (d, hidden) => (hidden ? suppressed++ : out.push(d));
+    for (const d of input.loadDiagnostics ?? [])
+        emit(d, suppressedByRule(rules, d.code));
+    const schemaValid = [];
+    const perResource = new Map();
+    const report = (resource, findings, relativeToSpec) => {
+        if (findings.length === 0)
+            return;
+        const list = perResource.get(resource) ?? [];
+        list.push({ findings, relative: relativeToSpec });
+        perResource.set(resource, list);
+    };
+    for (const resource of input.resources) {
+        const findings = checkSchema(resource);
+        report(resource, findings, false);
+        if (findings.length === 0)
+            schemaValid.push(resource);
+    }
+    // Identity must be unique: report every copy, pointing at the others.
+    const byId = new Map();
+    for (const resource of input.resources) {
+        if (!resource.name)
+            continue;
+        const id = resourceId(resource);
+        byId.set(id, [...(byId.get(id) ?? []), resource]);
+    }
+    const duplicates = new Set();
+    for (const copies of byId.values()) {
+        if (copies.length < 2)
+            continue;
+        for (const resource of copies) {
+            duplicates.add(resource);
+            const others = copies.filter((c) => c !== resource).map((c) => `${c.origin.file}:${c.origin.locate([]).line}`);
+            report(resource, [{ code: 'GM301', path: [], message: `${resource.kind} ${JSON.stringify(resource.name)} in mesh ${JSON.stringify(resource.mesh)} is also defined at ${others.join(', ')}` }], false);
+        }
+    }
+    const index = indexRepository(schemaValid);
+    const ctx = { index };
+    for (const resource of schemaValid) {
+        const findings = [];
+        if (resource.kind !== 'Mesh' && !index.meshes.has(resource.mesh)) {
+            const meshPath = resource.envelope === 'kubernetes' ? ['metadata', 'labels', 'kuma.io/mesh'] : ['mesh'];
+            report(resource, [{ code: 'GM302', path: meshPath, message: `${resource.kind} ${JSON.stringify(resource.name)} is in mesh ${JSON.stringify(resource.mesh)}, which no Mesh resource defines` }], false);
+        }
+        const validator = validators.get(resource.kind);
+        if (validator?.targetRefs)
+            findings.push(...checkTargetRefs(resource, validator.targetRefs, index));
+        if (validator?.validate)
+            findings.push(...validator.validate(resource, ctx));
+        report(resource, findings, true);
+    }
+    for (const conflict of findConflicts(schemaValid.filter((r) => !duplicates.has(r)), (kind) => validators.get(kind)?.conflictSections)) {
+        const winnerAt = conflict.winner.origin.locate([...conflict.winner.specPath, ...conflict.winnerPath]);
+        report(conflict.loser, [{
+                code: 'GM308',
+                path: conflict.loserPath,
+                message: `${conflict.field} is ${conflict.loserValue} here but ${conflict.winnerValue} in ${conflict.winner.kind} ${JSON.stringify(conflict.winner.name)} (${conflict.winner.origin.file}:${winnerAt.line}), which has the same target and rank and wins by name order`,
+            }], true);
+    }
+    for (const resource of input.resources) {
+        const { codes, findings: annotationFindings } = annotationSuppressions(resource);
+        const groups = [...(perResource.get(resource) ?? []), { findings: annotationFindings, relative: false }];
+        for (const { findings, relative } of groups) {
+            for (const finding of findings) {
+                const path = relative ? [...resource.specPath, ...finding.path] : finding.path;
+                const at = resource.origin.locate(path, finding.atKey);
+                const d = diagnostic(finding.code, { file: resource.origin.file, ...at }, finding.message, {
+                    path,
+                    kind: resource.kind,
+                    ...(resource.name && { name: resource.name }),
+                    ...(finding.severity && { severity: finding.severity }),
+                });
+                const hidden = (codes.has(finding.code) && finding.code !== 'GM314') || suppressedByRule(rules, finding.code, resource);
+                emit(d, hidden);
+            }
+        }
+    }
+    if (input.resources.length === 0 && !out.some((d) => d.severity === 'error')) {
+        emit(diagnostic('GM501', { file: '.' }, 'no resources found: the repository has no *.yaml or *.yml policy documents'), false);
+    }
+    out.sort(compareDiagnostics);
+    return { resources: [...schemaValid].sort(compareResources), diagnostics: out, suppressed };
+}
+/** The catalogue entry of a code, for renderers. */
+export function describeCode(code) {
+    return CODES[code];
+}
