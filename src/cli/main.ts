@@ -3,7 +3,7 @@
 import { Command, CommanderError } from 'commander';
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { GitmeshError } from '../source/errors.js';
+import { GitmeshError } from '../core/errors.js';
 import { validateCommand } from './commands/validate.js';
 import { EXIT, processIo, UsageError, type CliIo } from './io.js';
 

@@ -23,7 +23,7 @@ export function typed(typeName: string, body: XdsMessage = {}): XdsMessage {
   return { '@type': `type.googleapis.com/${typeName}`, ...body };
 }
 
-/** A proto3 JSON Duration from milliseconds: 1500 → "1.500s", 5000 → "5s". */
+/** A proto3 JSON Duration from milliseconds: 1500 → "1.5s", 5000 → "5s". */
 export function durationJson(ms: number): string {
   const seconds = Math.floor(ms / 1000);
   const nanos = Math.round((ms - seconds * 1000) * 1e6);
