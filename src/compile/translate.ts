@@ -72,7 +72,8 @@ function translateOutbound(build: Build, outbound: OutboundView, policies: Retur
     for (const module of modules) module.xds?.outboundHcm?.(hcm, contextOf(module));
     if (proxy.flavour === 'grpc') {
       // A client dials xds:///SERVICE or xds:///SERVICE:PORT; both names resolve (DESIGN.md §6).
-      for (const name of [outbound.service, `${outbound.service}:${outbound.port}`]) {
+      const port = build.ctx.services.get(outbound.service)?.port ?? outbound.port;
+      for (const name of [outbound.service, `${outbound.service}:${port}`]) {
         build.listeners.set(name, { name, api_listener: { api_listener: typed(TYPE.hcm, hcm) } });
       }
     } else {
