@@ -1,6 +1,6 @@
 // compileProxy: one proxy's xDS from one commit's resources. Pure: no I/O, clock or randomness.
 import type { Resource } from '../core/resource.js';
-import type { ResolvedProxy } from '../policies/model.js';
+import type { CompileNote, ResolvedProxy } from '../policies/model.js';
 import { POLICIES } from '../policies/registry.js';
 import type { PolicyModule } from '../policies/types.js';
 import type { DataplaneBody, MeshContext } from './mesh-context.js';
@@ -15,6 +15,8 @@ export { buildMeshContexts, type MeshContext } from './mesh-context.js';
 export interface CompiledProxy {
   readonly resolved: ResolvedProxy;
   readonly xds: ProxyXds;
+  /** What could not apply on this proxy (GM401/GM404), sorted. */
+  readonly notes: readonly CompileNote[];
 }
 
 /**
@@ -30,7 +32,7 @@ export function compileProxy(
   const proxy = proxyView(ctx, dataplane, options.flavour);
   const resolver = createResolver(ctx, proxy, modules);
   const resolved = resolveProxy(ctx, proxy, modules, resolver);
-  return { resolved, xds: translate(ctx, resolved, modules, resolver) };
+  return { resolved, ...translate(ctx, resolved, modules, resolver) };
 }
 
 /** Finds the Dataplane of a node id `MESH.NAME` (the mesh is everything before the first dot). */

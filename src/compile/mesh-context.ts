@@ -50,6 +50,8 @@ export interface MeshContext {
   readonly vips: ReadonlyMap<string, string>;
   /** Mesh `networking.outbound.passthrough`: traffic to unknown destinations leaves the mesh (default true). */
   readonly passthrough: boolean;
+  /** Whether the Mesh enables an mTLS backend. */
+  readonly mtls: boolean;
 }
 
 /** Builds one MeshContext per Mesh in a valid resource set. Pure; input order does not matter. */
@@ -58,7 +60,9 @@ export function buildMeshContexts(resources: readonly Resource[]): Map<string, M
   const contexts = new Map<string, MeshContext>();
   for (const meshResource of byName(resources.filter((r) => r.kind === 'Mesh'))) {
     const mesh = meshResource.name;
-    const passthrough = (meshResource.spec as { networking?: { outbound?: { passthrough?: boolean } } } | undefined)?.networking?.outbound?.passthrough !== false;
+    const meshSpec = meshResource.spec as { networking?: { outbound?: { passthrough?: boolean } }; mtls?: { enabledBackend?: string } } | undefined;
+    const passthrough = meshSpec?.networking?.outbound?.passthrough !== false;
+    const mtls = Boolean(meshSpec?.mtls?.enabledBackend);
     const inMesh = resources.filter((r) => r.mesh === mesh && r.kind !== 'Mesh');
     const dataplanes = byName(inMesh.filter((r): r is Resource<DataplaneBody> => r.kind === 'Dataplane'));
     const policies = new Map<Kind, Resource[]>();
@@ -70,7 +74,7 @@ export function buildMeshContexts(resources: readonly Resource[]): Map<string, M
     }
     for (const list of policies.values()) byName(list);
     const services = collectServices(dataplanes);
-    contexts.set(mesh, { mesh, dataplanes, services, policies, vips: allocateVips([...services.keys()]), passthrough });
+    contexts.set(mesh, { mesh, dataplanes, services, policies, vips: allocateVips([...services.keys()]), passthrough, mtls });
   }
   return contexts;
 }

@@ -1,9 +1,9 @@
 // translate: ResolvedProxy → Envoy resources, for sidecars and proxyless gRPC; policies patch via hooks.
 import { ADS_SOURCE, socketAddress, statName, typed, TYPE, type XdsMessage } from '../core/xds-json.js';
 import { backendCluster } from '../policies/backends.js';
-import { isHttpProtocol, type InboundView, type OutboundView, type ProxyView, type ResolvedInbound, type ResolvedProxy } from '../policies/model.js';
+import { isHttpProtocol, type CompileNote, type InboundView, type OutboundView, type PolicyOrigin, type ProxyView, type ResolvedInbound, type ResolvedProxy } from '../policies/model.js';
 import { includesAll } from '../policies/target-ref/match.js';
-import type { Backend, InboundContext, OutboundContext, PolicyModule } from '../policies/types.js';
+import type { Backend, CompileNoteCode, HookContext, InboundContext, OutboundContext, PolicyModule } from '../policies/types.js';
 import type { MeshContext } from './mesh-context.js';
 import type { Resolver } from './resolve.js';
 
@@ -29,14 +29,27 @@ interface Build {
   readonly clusters: Map<string, XdsMessage>;
   readonly endpoints: Map<string, XdsMessage>;
   readonly routes: Map<string, XdsMessage>;
+  readonly notes: Map<string, CompileNote>;
+}
+
+/** The part of a hook context shared by every hook of one kind: proxy, mesh mTLS, and reporting. */
+function hookContext(build: Build, module: PolicyModule, origins: readonly PolicyOrigin[]): HookContext {
+  return {
+    proxy: build.proxy,
+    mtls: build.ctx.mtls,
+    report: (code: CompileNoteCode, message: string) => {
+      const key = `${module.kind}|${code}|${message}`;
+      if (!build.notes.has(key)) build.notes.set(key, { code, message, kind: module.kind, proxy: build.proxy.id, origins });
+    },
+  };
 }
 
 /**
  * Builds the Envoy resources of one proxy from its IR. Pure and deterministic: objects are
  * created here and patched only by the policy hooks; lists come out sorted by name.
  */
-export function translate(ctx: MeshContext, resolved: ResolvedProxy, modules: readonly PolicyModule[], resolver: Resolver): ProxyXds {
-  const build: Build = { ctx, proxy: resolved.proxy, modules, resolver, listeners: new Map(), clusters: new Map(), endpoints: new Map(), routes: new Map() };
+export function translate(ctx: MeshContext, resolved: ResolvedProxy, modules: readonly PolicyModule[], resolver: Resolver): { xds: ProxyXds; notes: CompileNote[] } {
+  const build: Build = { ctx, proxy: resolved.proxy, modules, resolver, listeners: new Map(), clusters: new Map(), endpoints: new Map(), routes: new Map(), notes: new Map() };
   for (const outbound of resolved.outbounds) translateOutbound(build, outbound.outbound, outbound.policies);
   for (const inbound of resolved.inbounds) {
     if (resolved.proxy.flavour === 'grpc') translateGrpcServer(build, inbound);
@@ -44,12 +57,18 @@ export function translate(ctx: MeshContext, resolved: ResolvedProxy, modules: re
   }
   if (resolved.proxy.flavour === 'envoy' && resolved.proxy.transparentProxy) addPassthrough(build, resolved.proxy.transparentProxy);
   const sorted = (map: Map<string, XdsMessage>) => [...map.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, v]) => v);
-  return { listeners: sorted(build.listeners), clusters: sorted(build.clusters), endpoints: sorted(build.endpoints), routes: sorted(build.routes), secrets: [] };
+  const notes = [...build.notes.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, n]) => n);
+  return { xds: { listeners: sorted(build.listeners), clusters: sorted(build.clusters), endpoints: sorted(build.endpoints), routes: sorted(build.routes), secrets: [] }, notes };
 }
 
 function outboundContexts(build: Build, outbound: OutboundView, policies: ReturnType<Resolver['outbound']>) {
   const service = build.ctx.services.get(outbound.service);
-  return (module: PolicyModule): OutboundContext => ({ proxy: build.proxy, outbound, service, conf: policies[module.kind]?.conf });
+  return (module: PolicyModule): OutboundContext => ({
+    ...hookContext(build, module, policies[module.kind]?.origins ?? []),
+    outbound,
+    service,
+    conf: policies[module.kind]?.conf,
+  });
 }
 
 function translateOutbound(build: Build, outbound: OutboundView, policies: ReturnType<Resolver['outbound']>): void {
@@ -146,7 +165,10 @@ function loadAssignment(clusterName: string, endpoints: readonly { address: stri
 }
 
 function inboundContext(build: Build, inbound: ResolvedInbound) {
-  return (module: PolicyModule): InboundContext => ({ proxy: build.proxy, inbound: inbound.inbound, rules: inbound.policies[module.kind] ?? [] });
+  return (module: PolicyModule): InboundContext => {
+    const rules = inbound.policies[module.kind] ?? [];
+    return { ...hookContext(build, module, rules.flatMap((r) => r.origins)), inbound: inbound.inbound, rules };
+  };
 }
 
 function translateInbound(build: Build, resolved: ResolvedInbound): void {

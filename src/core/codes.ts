@@ -199,7 +199,31 @@ export const CODES = {
     hint: 'Write `gitmesh.io/lint-suppress: "GM304,GM308: why this is fine"`; errors that would break the mesh cannot be suppressed.',
   },
 
-  // GM4xx: compile (issue 3)
+  // GM4xx: compile
+  GM401: {
+    name: 'unsupported-for-flavour',
+    severity: 'warning',
+    description: 'A policy field cannot be expressed for this proxy flavour (Envoy sidecar or proxyless gRPC).',
+    hint: 'Proxyless gRPC clients support only part of xDS (XDS.md); narrow the policy to Envoy proxies with a Dataplane targetRef, or accept that the field does nothing there.',
+  },
+  GM402: {
+    name: 'inconsistent-snapshot',
+    severity: 'error',
+    description: 'A compiled snapshot refers to a resource it does not hold, or holds one name twice.',
+    hint: 'This is a compiler bug or a routing reference that cannot resolve; the snapshot is not published.',
+  },
+  GM403: {
+    name: 'compile-failed',
+    severity: 'error',
+    description: 'Compiling a proxy failed.',
+    hint: 'This is a bug in gitmesh; the commit is not published. Please report it with the input.',
+  },
+  GM404: {
+    name: 'not-enforced',
+    severity: 'warning',
+    description: 'A policy matches this proxy, but what it asks for is not enforced.',
+    hint: 'The message says what is missing (for example mTLS for MeshTrafficPermission, as in Kuma).',
+  },
 
   // GM5xx: repository and source
   GM501: {

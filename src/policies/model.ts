@@ -110,3 +110,12 @@ export interface ResolvedProxy {
   readonly outbounds: readonly ResolvedOutbound[];
 }
 
+
+/** Something compile could not apply on one proxy, tied to the policy entries it came from. */
+export interface CompileNote {
+  readonly code: 'GM401' | 'GM404';
+  readonly message: string;
+  readonly kind: Kind;
+  readonly proxy: string;
+  readonly origins: readonly PolicyOrigin[];
+}

@@ -21,17 +21,27 @@ export interface PolicyModule<Spec = unknown> extends KindValidator<Spec> {
   readonly xds?: XdsHooks;
 }
 
-/** What a kind's xDS hooks see for one outbound of one proxy: its own resolved conf there. */
-export interface OutboundContext {
+/** A compile finding about one proxy: a field with no effect for its flavour, a policy not enforced. */
+export type CompileNoteCode = 'GM401' | 'GM404';
+
+/** What every hook context carries besides its conf: the mesh and a way to report what cannot apply. */
+export interface HookContext {
   readonly proxy: ProxyView;
+  /** Whether the mesh has mTLS enabled (identity-based policies need it, as in Kuma). */
+  readonly mtls: boolean;
+  /** Reports that (part of) this kind's conf cannot apply here; the note is tied to the conf's origins. */
+  readonly report: (code: CompileNoteCode, message: string) => void;
+}
+
+/** What a kind's xDS hooks see for one outbound of one proxy: its own resolved conf there. */
+export interface OutboundContext extends HookContext {
   readonly outbound: OutboundView;
   readonly service: ServiceView | undefined;
   readonly conf: unknown;
 }
 
 /** What a kind's xDS hooks see for one inbound: its own resolved rules there, most specific first. */
-export interface InboundContext {
-  readonly proxy: ProxyView;
+export interface InboundContext extends HookContext {
   readonly inbound: InboundView;
   readonly rules: readonly ResolvedInboundRule[];
 }

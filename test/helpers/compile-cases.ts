@@ -1,11 +1,13 @@
 // Golden compile cases from files: `golden-<case>.input.yaml` → the IR and the xDS of one proxy.
 //
 // The input is validated together with test/fixtures/base-mesh.yaml and must have no error.
-// Leading comments choose the proxy and, optionally, its flavour:
+// Leading comments choose the proxy and, optionally, its flavour and another base fixture:
 //   # proxy: default.web-1
 //   # flavour: grpc
+//   # base: test/fixtures/base-mesh-mtls.yaml
 // Outputs sit beside it: golden-<case>.rules.golden.yaml (the IR `inspect` prints) and
-// golden-<case>.{listeners,clusters,routes,endpoints}.golden.yaml; UPDATE_GOLDEN=1 rewrites them.
+// golden-<case>.{listeners,clusters,routes,endpoints}.golden.yaml, and golden-<case>.notes.golden.yaml
+// for what could not apply (GM401/GM404); UPDATE_GOLDEN=1 rewrites them.
 // Every resource must also round-trip through the protobuf codec unchanged, and on the grpc
 // flavour pass grpc-js-xds's own validators.
 import { readdirSync, readFileSync } from 'node:fs';
@@ -26,10 +28,11 @@ const TYPES: readonly XdsTypeName[] = ['lds', 'rds', 'cds', 'eds'];
 export function compileCase(text: string) {
   const proxyId = /^#\s*proxy:\s*(\S+)/m.exec(text)?.[1];
   const flavour = /^#\s*flavour:\s*(envoy|grpc)/m.exec(text)?.[1] as 'envoy' | 'grpc' | undefined;
+  const base = /^#\s*base:\s*(\S+)/m.exec(text)?.[1] ?? BASE;
   if (!proxyId) throw new Error('the case has no `# proxy: MESH.NAME` line');
   const { resources, diagnostics } = validateFiles({
     files: [
-      { path: 'base-mesh.yaml', bytes: readFileSync(BASE) },
+      { path: 'base-mesh.yaml', bytes: readFileSync(base) },
       { path: 'case.yaml', bytes: new TextEncoder().encode(text) },
     ],
   });
@@ -47,8 +50,9 @@ export function registerGoldenCases(dir: string, label: string, suite = test): v
     const base = join(dir, file.replace(/\.input\.yaml$/, ''));
     suite(`${label}: ${file.replace(/\.input\.yaml$/, '')} compiles to its goldens`, () => {
       const text = readFileSync(join(dir, file), 'utf8');
-      const { resolved, xds } = compileCase(text);
+      const { resolved, xds, notes } = compileCase(text);
       assertGolden(`${base}.rules.golden.yaml`, resolved);
+      assertGolden(`${base}.notes.golden.yaml`, notes);
       for (const type of TYPES) {
         const key = RESOURCE_KEYS[type] as keyof typeof xds;
         assertGolden(`${base}.${key}.golden.yaml`, xds[key]);
