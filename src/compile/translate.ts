@@ -41,6 +41,10 @@ function hookContext(build: Build, module: PolicyModule, origins: readonly Polic
       const key = `${module.kind}|${code}|${message}`;
       if (!build.notes.has(key)) build.notes.set(key, { code, message, kind: module.kind, proxy: build.proxy.id, origins });
     },
+    addCluster: (cluster: XdsMessage) => {
+      const name = String(cluster.name);
+      if (!build.clusters.has(name)) build.clusters.set(name, cluster);
+    },
   };
 }
 
@@ -144,7 +148,9 @@ function addBackendCluster(build: Build, backend: Backend): void {
   for (const module of build.modules) module.xds?.cluster?.(cluster, contextOf(module));
   build.clusters.set(name, cluster);
   const endpoints = (service?.endpoints ?? []).filter((e) => includesAll(e.tags, backend.tags));
-  build.endpoints.set(name, loadAssignment(name, endpoints));
+  const assignment = loadAssignment(name, endpoints);
+  for (const module of build.modules) module.xds?.endpoints?.(assignment, contextOf(module));
+  build.endpoints.set(name, assignment);
 }
 
 /** A ClusterLoadAssignment with one locality per zone; gRPC needs locality and weight on each (XDS.md). */

@@ -31,6 +31,8 @@ export interface HookContext {
   readonly mtls: boolean;
   /** Reports that (part of) this kind's conf cannot apply here; the note is tied to the conf's origins. */
   readonly report: (code: CompileNoteCode, message: string) => void;
+  /** Adds a cluster the kind needs besides the service clusters (an access-log collector, say); the first by name wins. */
+  readonly addCluster: (cluster: XdsMessage) => void;
 }
 
 /** What a kind's xDS hooks see for one outbound of one proxy: its own resolved conf there. */
@@ -64,6 +66,8 @@ export interface XdsHooks {
   /** The backends of a TCP outbound (MeshTCPRoute). */
   readonly tcpBackends?: (ctx: OutboundContext) => Backend[] | undefined;
   readonly cluster?: (cluster: XdsMessage, ctx: OutboundContext) => void;
+  /** The ClusterLoadAssignment of an outbound cluster (priorities, weights, overprovisioning). */
+  readonly endpoints?: (loadAssignment: XdsMessage, ctx: OutboundContext) => void;
   /** Each route of an HTTP outbound (after the route kinds made them). */
   readonly route?: (route: XdsMessage, ctx: OutboundContext) => void;
   readonly outboundHcm?: (hcm: XdsMessage, ctx: OutboundContext) => void;
