@@ -1,0 +1,124 @@
+// A git repository as a source: the policy files of one commit, read from trees and blobs (no checkout).
+import * as fs from 'node:fs';
+import { posix } from 'node:path';
+import git from 'isomorphic-git';
+import { diagnostic, type Diagnostic } from '../core/diagnostics.js';
+import { GitmeshError } from '../core/errors.js';
+import { formatBytes } from './folder.js';
+import { DEFAULT_LIMITS, isPolicyPath, type SourceFile, type SourceLimits } from './types.js';
+
+/** The ref names no commit: a branch or tag that does not exist, a commit id not in the repository. */
+export class RefNotFoundError extends GitmeshError {
+  constructor(ref: string, options?: { cause?: unknown }) {
+    super('RefNotFound', `ref ${JSON.stringify(ref)} names no commit in the repository`, { ref }, options);
+  }
+}
+
+/** The policy files of one commit. */
+export interface Revision {
+  /** The full commit id. */
+  readonly commit: string;
+  readonly files: SourceFile[];
+  readonly diagnostics: Diagnostic[];
+}
+
+/** Whether `dir` is a git repository (a work tree with .git, or a bare repository). */
+export function isGitRepository(dir: string): boolean {
+  return fs.existsSync(posix.join(dir, '.git')) || (fs.existsSync(posix.join(dir, 'HEAD')) && fs.existsSync(posix.join(dir, 'objects')));
+}
+
+function gitdirOf(dir: string): string {
+  return fs.existsSync(posix.join(dir, '.git')) ? posix.join(dir, '.git') : dir;
+}
+
+/**
+ * Resolves REF (a branch, a tag, HEAD, or a commit id of 7+ hex digits) to a full commit id,
+ * peeling annotated tags. Throws RefNotFoundError when nothing matches.
+ */
+export async function resolveCommit(dir: string, ref: string, cache: object = {}): Promise<string> {
+  const gitdir = gitdirOf(dir);
+  let oid: string | undefined;
+  if (/^[0-9a-f]{7,40}$/i.test(ref)) oid = await git.expandOid({ fs, gitdir, oid: ref.toLowerCase(), cache }).catch(() => undefined);
+  if (!oid) oid = await git.resolveRef({ fs, gitdir, ref }).catch(() => undefined);
+  if (!oid) oid = await git.resolveRef({ fs, gitdir, ref: `refs/tags/${ref}` }).catch(() => undefined);
+  if (!oid) throw new RefNotFoundError(ref);
+  for (let depth = 0; depth < 10; depth++) {
+    const object: { type: string; object: unknown } = await git.readObject({ fs, gitdir, oid, cache }).catch((cause: unknown) => {
+      throw new RefNotFoundError(ref, { cause });
+    });
+    if (object.type === 'commit') return oid;
+    if (object.type !== 'tag') throw new RefNotFoundError(ref);
+    oid = (object.object as { object: string }).object;
+  }
+  throw new RefNotFoundError(ref);
+}
+
+/**
+ * Reads the policy files (DESIGN.md §3) of `ref` under `path` straight from git objects.
+ * Symbolic links are resolved inside the tree; one that leaves the repository is GM502.
+ * Submodules are skipped. Limits bound what is read, as for a folder.
+ */
+export async function readRevision(options: {
+  dir: string;
+  ref: string;
+  path?: string;
+  limits?: SourceLimits;
+  cache?: object;
+}): Promise<Revision> {
+  const { dir, ref, limits = DEFAULT_LIMITS, cache = {} } = options;
+  const gitdir = gitdirOf(dir);
+  const commit = await resolveCommit(dir, ref, cache);
+  const root = (options.path ?? '').replace(/^\.?\/+|\/+$/g, '');
+  const { commit: body } = await git.readCommit({ fs, gitdir, oid: commit, cache });
+  const blobs = new Map<string, { oid: string; mode: string }>();
+  const pending: [string, string][] = [['', body.tree]];
+  while (pending.length > 0) {
+    const [prefix, tree] = pending.pop()!;
+    const { tree: entries } = await git.readTree({ fs, gitdir, oid: tree, cache });
+    for (const entry of entries) {
+      const path = prefix ? `${prefix}/${entry.path}` : entry.path;
+      if (entry.type === 'tree') pending.push([path, entry.oid]);
+      else if (entry.type === 'blob') blobs.set(path, { oid: entry.oid, mode: entry.mode });
+    }
+  }
+  const files: SourceFile[] = [];
+  const diagnostics: Diagnostic[] = [];
+  let total = 0;
+  const inRoot = (path: string) => (root ? path.startsWith(`${root}/`) : true);
+  const relative = (path: string) => (root ? path.slice(root.length + 1) : path);
+  for (const path of [...blobs.keys()].sort()) {
+    if (!inRoot(path) || !isPolicyPath(relative(path))) continue;
+    const repoPath = relative(path);
+    let target = path;
+    let entry = blobs.get(path)!;
+    for (let hops = 0; entry.mode === '120000'; hops++) {
+      const link = new TextDecoder().decode((await git.readBlob({ fs, gitdir, oid: entry.oid, cache })).blob);
+      const resolved = posix.normalize(posix.join(posix.dirname(target), link));
+      const next = blobs.get(resolved);
+      if (link.startsWith('/') || resolved.startsWith('..') || !next || hops > 8) {
+        diagnostics.push(diagnostic('GM502', { file: repoPath }, `${repoPath} is a symbolic link to ${JSON.stringify(link)}, which is not a file inside the repository; it is not read`));
+        entry = { oid: '', mode: 'skip' };
+        break;
+      }
+      target = resolved;
+      entry = next;
+    }
+    if (entry.mode === 'skip') continue;
+    if (files.length >= limits.maxFiles) {
+      diagnostics.push(diagnostic('GM504', { file: repoPath }, `more than ${limits.maxFiles} policy files; reading stopped here`));
+      break;
+    }
+    const { blob } = await git.readBlob({ fs, gitdir, oid: entry.oid, cache });
+    if (blob.length > limits.maxFileSize) {
+      diagnostics.push(diagnostic('GM107', { file: repoPath }, `${repoPath} is ${formatBytes(blob.length)}, over the ${formatBytes(limits.maxFileSize)} limit per file; it is not read`));
+      continue;
+    }
+    total += blob.length;
+    if (total > limits.maxTotalSize) {
+      diagnostics.push(diagnostic('GM504', { file: repoPath }, `the policy files exceed ${formatBytes(limits.maxTotalSize)} in all; reading stopped here`));
+      break;
+    }
+    files.push({ path: repoPath, bytes: blob });
+  }
+  return { commit, files, diagnostics };
+}
