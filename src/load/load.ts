@@ -1,11 +1,11 @@
 // Files to resources: multi-document YAML in either envelope, with a position for every node.
-import { LineCounter, parseAllDocuments, type Document } from 'yaml';
+import { Composer, isMap, isPair, isScalar, isSeq, Lexer, LineCounter, Parser, type Document, type Node } from 'yaml';
 import type { Code } from '../core/codes.js';
 import { diagnostic, type Diagnostic, type FieldPath } from '../core/diagnostics.js';
 import { isKind, type Envelope, type Resource } from '../core/resource.js';
 import type { SourceFile } from '../source/types.js';
 import { locateInDocument } from './positions.js';
-import { firstInvalidUtf8, looksBinary, positionOfByte } from './text.js';
+import { firstInvalidUtf8, looksBinary, NestingGuard, positionOfByte } from './text.js';
 
 /** What the loader read: resources in file order, and what it could not read. */
 export interface LoadResult {
@@ -18,9 +18,14 @@ export interface LoadResult {
 export interface LoadOptions {
   /** Most aliases one document may expand (the yaml package's alias-bomb guard). */
   readonly maxAliasCount?: number;
-  /** Deepest nesting of mappings and lists accepted in one document. */
+  /** Deepest nesting of mappings and lists accepted in one document (default 64). */
   readonly maxDepth?: number;
+  /** Most YAML documents read from one file (default 10,000); a file with more is not read. */
+  readonly maxDocuments?: number;
 }
+
+/** Defaults of LoadOptions. */
+export const LOAD_DEFAULTS = { maxAliasCount: 100, maxDepth: 64, maxDocuments: 10_000 } as const;
 
 /** The label that places a Kubernetes-envelope resource in a mesh (KUMA.md §1). */
 export const MESH_LABEL = 'kuma.io/mesh';
@@ -41,8 +46,8 @@ export function loadFiles(files: readonly SourceFile[], options: LoadOptions = {
 }
 
 function loadFile(file: SourceFile, options: LoadOptions, resources: Resource[], diagnostics: Diagnostic[]): void {
-  const at = (code: Code, message: string, line = 1, column = 1) =>
-    diagnostics.push(diagnostic(code, { file: file.path, line, column }, message));
+  const at = (code: Code, message: string, line = 1, column = 1, hint?: string) =>
+    diagnostics.push(diagnostic(code, { file: file.path, line, column }, message, hint === undefined ? {} : { hint }));
   if (looksBinary(file.bytes)) return void at('GM106', `${file.path} is a binary file, not YAML`);
   const bad = firstInvalidUtf8(file.bytes);
   if (bad >= 0) {
@@ -51,8 +56,45 @@ function loadFile(file: SourceFile, options: LoadOptions, resources: Resource[],
   }
   const text = new TextDecoder('utf-8', { ignoreBOM: false }).decode(file.bytes);
   const lineCounter = new LineCounter();
-  const documents = parseAllDocuments(text, { lineCounter, prettyErrors: false });
-  // parseAllDocuments returns an EmptyStream (an array) or a list of documents.
+  const maxDepth = options.maxDepth ?? LOAD_DEFAULTS.maxDepth;
+  const maxDocuments = options.maxDocuments ?? LOAD_DEFAULTS.maxDocuments;
+  // Parse as a stream, so a hostile file is refused before the yaml package spends memory on it:
+  // nesting is bounded while lexing (the composer recurses per level and its memory grows with
+  // depth), and reading stops at the document limit.
+  const guard = new NestingGuard(Math.max(512, maxDepth * 8));
+  const documents: Document.Parsed[] = [];
+  let tooMany = false;
+  try {
+    const parser = new Parser(lineCounter.addNewLine);
+    const tokens = function* () {
+      lineCounter.addNewLine(0);
+      for (const lexeme of new Lexer().lex(text)) {
+        if (!guard.accept(lexeme)) return;
+        yield* parser.next(lexeme);
+      }
+      yield* parser.end();
+    };
+    // uniqueKeys: false because the yaml package checks keys pairwise (quadratic in a mapping's
+    // size); duplicateKeys() below does it in linear time.
+    for (const doc of new Composer({ uniqueKeys: false }).compose(tokens())) {
+      if (documents.length >= maxDocuments) {
+        tooMany = true;
+        break;
+      }
+      documents.push(doc);
+    }
+  } catch (error) {
+    // A bug or a limit of the yaml package; the file still ends as a diagnostic, never a crash.
+    const deep = error instanceof RangeError;
+    return void at(deep ? 'GM104' : 'GM101', deep ? 'the file nests too deeply to read' : `the file cannot be read: ${firstLine(String(error))}`);
+  }
+  if (guard.exceeded) {
+    const pos = lineCounter.linePos(guard.offset);
+    return void at('GM104', `${file.path} nests (or indents) deeper than ${guard.limit} levels at line ${pos.line}; it is not read`, pos.line, pos.col);
+  }
+  if (tooMany) {
+    return void at('GM107', `${file.path} holds more than ${maxDocuments} YAML documents, over the limit per file; it is not read`, 1, 1, `Split the file: gitmesh reads at most ${maxDocuments} documents per file.`);
+  }
   documents.forEach((doc, index) => loadDocument(file.path, doc, index, lineCounter, options, resources, diagnostics));
 }
 
@@ -65,31 +107,47 @@ function loadDocument(
   resources: Resource[],
   diagnostics: Diagnostic[],
 ): void {
+  // Errors carry source offsets (linePos is filled only by the yaml package's prettyErrors).
+  const posOf = (offset: number | undefined) => {
+    const pos = lineCounter.linePos(offset ?? doc.range?.[0] ?? 0);
+    return { line: pos.line, column: pos.col };
+  };
   if (doc.errors.length > 0) {
+    let tooDeep = false;
     for (const error of doc.errors) {
-      const [line, column] = error.linePos?.[0] ? [error.linePos[0].line, error.linePos[0].col] : [1, 1];
       const code: Code = /call stack/i.test(error.message) ? 'GM104' : error.code === 'DUPLICATE_KEY' ? 'GM102' : 'GM101';
+      if (code === 'GM104' && tooDeep) continue; // one per document is enough
+      tooDeep ||= code === 'GM104';
       const message = code === 'GM104' ? 'the document nests too deeply to read' : firstLine(error.message);
-      diagnostics.push(diagnostic(code, { file, line, column }, message));
+      diagnostics.push(diagnostic(code, { file, ...posOf(error.pos?.[0]) }, message));
     }
     return;
   }
   for (const warning of doc.warnings) {
-    const pos = warning.linePos?.[0];
-    diagnostics.push(diagnostic('GM109', { file, line: pos?.line ?? 1, column: pos?.col ?? 1 }, firstLine(warning.message)));
+    diagnostics.push(diagnostic('GM109', { file, ...posOf(warning.pos?.[0]) }, firstLine(warning.message)));
+  }
+  const duplicates = duplicateKeys(doc);
+  if (duplicates.length > 0) {
+    for (const { key, first, second } of duplicates) {
+      diagnostics.push(diagnostic('GM102', { file, ...posOf(second) }, `key ${JSON.stringify(key)} appears twice in one mapping (first at line ${posOf(first).line})`));
+    }
+    return;
   }
   const locate = (path: FieldPath, atKey?: boolean) => locateInDocument(doc, lineCounter, path, atKey);
   const docStart = () => locate([]);
   let value: unknown;
   try {
-    value = doc.toJS({ maxAliasCount: options.maxAliasCount ?? 100 });
+    value = doc.toJS({ maxAliasCount: options.maxAliasCount ?? LOAD_DEFAULTS.maxAliasCount });
   } catch (error) {
-    const message = error instanceof ReferenceError ? 'the document expands too many aliases' : `the document cannot be read: ${String(error)}`;
-    diagnostics.push(diagnostic(error instanceof ReferenceError ? 'GM103' : 'GM101', { file, ...docStart() }, message));
+    const [code, message]: [Code, string] =
+      error instanceof ReferenceError ? ['GM103', 'the document expands too many aliases']
+      : error instanceof RangeError ? ['GM104', 'the document nests too deeply to read']
+      : ['GM101', `the document cannot be read: ${firstLine(String(error))}`];
+    diagnostics.push(diagnostic(code, { file, ...docStart() }, message));
     return;
   }
   if (value === null || value === undefined) return; // an empty document, e.g. a trailing `---`
-  const maxDepth = options.maxDepth ?? 64;
+  const maxDepth = options.maxDepth ?? LOAD_DEFAULTS.maxDepth;
   if (depthExceeds(value, maxDepth)) {
     diagnostics.push(diagnostic('GM104', { file, ...docStart() }, `the document nests deeper than ${maxDepth} levels`));
     return;
@@ -166,6 +224,37 @@ function depthExceeds(value: unknown, maxDepth: number): boolean {
     for (const child of Array.isArray(node) ? node : Object.values(node)) stack.push([child, depth + 1]);
   }
   return false;
+}
+
+/**
+ * Keys that occur twice in one mapping, with the offsets of both: YAML forbids them and which
+ * one a tool keeps differs. Iterative, and linear in the size of the document.
+ */
+function duplicateKeys(doc: Document.Parsed): { key: string; first: number; second: number }[] {
+  const found: { key: string; first: number; second: number }[] = [];
+  const stack: unknown[] = [doc.contents];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (isSeq(node)) {
+      for (const item of node.items) stack.push(item);
+    } else if (isMap(node)) {
+      const seen = new Map<string, number>();
+      for (const pair of node.items) {
+        if (!isPair(pair)) continue;
+        stack.push(pair.value);
+        const key = pair.key as Node | null;
+        if (isMap(key) || isSeq(key)) stack.push(key);
+        if (!isScalar(key)) continue;
+        // Same rule as the yaml package: scalars with strictly equal values are the same key.
+        const id = `${typeof key.value}:${String(key.value)}`;
+        const offset = key.range?.[0] ?? 0;
+        const first = seen.get(id);
+        if (first === undefined) seen.set(id, offset);
+        else found.push({ key: String(key.value), first, second: offset });
+      }
+    }
+  }
+  return found.sort((a, b) => a.second - b.second);
 }
 
 function asRecord(value: unknown): Record<string, unknown> {

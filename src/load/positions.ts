@@ -1,5 +1,5 @@
 // Maps a field path inside a parsed YAML document to the line and column of its node.
-import { isAlias, isMap, isPair, isScalar, isSeq, type Document, type LineCounter, type Node } from 'yaml';
+import { isAlias, isMap, isPair, isScalar, isSeq, type Document, type LineCounter, type Node, type Pair, type YAMLMap } from 'yaml';
 import type { FieldPath } from '../core/diagnostics.js';
 
 /**
@@ -19,7 +19,7 @@ export function locateInDocument(
     const segment = path[i]!;
     if (isAlias(node)) node = (node.resolve(doc) as Node | undefined) ?? null;
     if (isMap(node)) {
-      const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(segment));
+      const pair = findPair(node, String(segment));
       if (!pair) break;
       const key = pair.key as Node;
       const value = (pair.value as Node | null) ?? null;
@@ -42,4 +42,25 @@ export function locateInDocument(
   }
   const pos = lineCounter.linePos(offset);
   return { line: pos.line, column: pos.col };
+}
+
+/** Mappings above this size get a key index, so locating N findings in them is not O(N²). */
+const INDEX_FROM = 32;
+const keyIndexes = new WeakMap<YAMLMap, Map<string, Pair>>();
+
+/** The first entry of a mapping whose scalar key reads `key`. */
+function findPair(map: YAMLMap, key: string): Pair | undefined {
+  const matches = (p: unknown): p is Pair => isPair(p) && isScalar(p.key) && String(p.key.value) === key;
+  if (map.items.length < INDEX_FROM) return map.items.find(matches);
+  let index = keyIndexes.get(map);
+  if (!index) {
+    index = new Map();
+    for (const p of map.items) {
+      if (!isPair(p) || !isScalar(p.key)) continue;
+      const k = String(p.key.value);
+      if (!index.has(k)) index.set(k, p);
+    }
+    keyIndexes.set(map, index);
+  }
+  return index.get(key);
 }

@@ -42,6 +42,83 @@ export function positionOfByte(bytes: Uint8Array, offset: number): { line: numbe
       lineStart = i + 1;
     }
   }
+  // The default decoder drops a leading BOM, as the loader's does: it is not a column.
   const column = new TextDecoder().decode(bytes.subarray(lineStart, offset)).length + 1;
   return { line, column };
+}
+
+/**
+ * Bounds the nesting of a YAML text while it is lexed, before the yaml package composes it: its
+ * composer recurses once per level and keeps memory per level, so a 2 MB file of `[` exhausts
+ * the heap (not a catchable error). Fed every lexeme of the yaml package's Lexer in order,
+ * `accept` returns false once flow depth plus block indentation (spaces and `- ? :` indicators
+ * at the start of a line, as the yaml Parser counts indent) passes `limit`; `offset` is then
+ * the offset of that lexeme in the text. An upper bound of the real depth, so `limit` must be
+ * generous: a legitimate file is never refused, a hostile one is refused early.
+ */
+export class NestingGuard {
+  readonly limit: number;
+  exceeded = false;
+  offset = 0;
+  #flow = 0;
+  #indent = 0;
+  #atNewLine = true;
+  #atScalar = false;
+  #position = 0;
+
+  constructor(limit: number) {
+    this.limit = limit;
+  }
+
+  accept(lexeme: string): boolean {
+    if (this.#atScalar) {
+      // The source of a scalar, whatever it holds (brackets inside quotes or block scalars).
+      this.#atScalar = false;
+      this.#position += lexeme.length;
+      return true;
+    }
+    switch (lexeme) {
+      case '\x02': // document mode and flow-error markers: not in the source
+      case '\x18':
+        return true;
+      case '\x1f': // a scalar follows
+        this.#atScalar = true;
+        this.#atNewLine = false;
+        return true;
+      case '':
+      case '\n':
+      case '\r\n':
+        this.#atNewLine = true;
+        this.#indent = 0;
+        break;
+      case '-':
+      case '?':
+      case ':':
+        if (this.#atNewLine) this.#indent += 1;
+        break;
+      case '[':
+      case '{':
+        this.#flow++;
+        this.#atNewLine = false;
+        break;
+      case ']':
+      case '}':
+        if (this.#flow > 0) this.#flow--;
+        this.#atNewLine = false;
+        break;
+      default:
+        if (lexeme[0] === ' ' || lexeme[0] === '\t') {
+          if (this.#atNewLine && lexeme[0] === ' ') this.#indent += lexeme.length;
+        } else {
+          this.#atNewLine = false;
+        }
+    }
+    if (this.#flow + this.#indent > this.limit) {
+      this.exceeded = true;
+      this.offset = this.#position;
+      return false;
+    }
+    this.#position += lexeme.length;
+    return true;
+  }
 }
