@@ -23,6 +23,7 @@ export async function runCli(args: readonly string[], io: CliIo = processIo()): 
   program.addCommand(validateCommand(io, setExit, VERSION));
   program.addCommand(inspectCommand(io, setExit));
   for (const command of program.commands) command.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
+  const restoreEnv = io.env === process.env ? () => {} : overlayEnv(io.env);
   try {
     await program.parseAsync([...args], { from: 'user' });
     return exitCode;
@@ -40,7 +41,23 @@ export async function runCli(args: readonly string[], io: CliIo = processIo()): 
     }
     io.stderr(`gitmesh: internal error (a bug; please report it): ${(error as Error)?.stack ?? String(error)}\n`);
     return EXIT.usage;
+  } finally {
+    restoreEnv();
   }
+}
+
+/**
+ * Commander reads flag env twins from process.env; an injected environment (tests, embedding)
+ * replaces the GITMESH_* variables there for the duration of one run.
+ */
+function overlayEnv(env: Readonly<Record<string, string | undefined>>): () => void {
+  const saved = Object.entries(process.env).filter(([key]) => key.startsWith('GITMESH_'));
+  for (const [key] of saved) delete process.env[key];
+  for (const [key, value] of Object.entries(env)) if (key.startsWith('GITMESH_') && value !== undefined) process.env[key] = value;
+  return () => {
+    for (const key of Object.keys(process.env)) if (key.startsWith('GITMESH_')) delete process.env[key];
+    for (const [key, value] of saved) process.env[key] = value;
+  };
 }
 
 const invokedDirectly = process.argv[1] !== undefined && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url);

@@ -69,6 +69,13 @@ export const CODES = {
     hint: 'The value may not be what you meant; quote it or remove the construct.',
   },
 
+  GM110: {
+    name: 'too-many-documents',
+    severity: 'error',
+    description: 'The file holds more YAML documents than gitmesh reads from one file.',
+    hint: 'Split the file into several; no policy repository needs that many documents in one file.',
+  },
+
   // GM2xx: schema (shape, types, values)
   GM200: {
     name: 'unknown-kind',
@@ -257,7 +264,7 @@ export type Code = keyof typeof CODES;
 
 /** Codes that a lint-suppress annotation or `--suppress` may never hide: they make the input unreadable. */
 export const UNSUPPRESSIBLE: ReadonlySet<Code> = new Set<Code>([
-  'GM101', 'GM103', 'GM104', 'GM105', 'GM106', 'GM107', 'GM108', 'GM200', 'GM301', 'GM501', 'GM502', 'GM503', 'GM504',
+  'GM101', 'GM103', 'GM104', 'GM105', 'GM106', 'GM107', 'GM108', 'GM110', 'GM200', 'GM301', 'GM501', 'GM502', 'GM503', 'GM504',
 ]);
 
 /** Whether a string is a code of the catalogue. */

@@ -120,6 +120,9 @@ export interface MeshTimeoutConf {
   idleTimeout?: Duration;
   http?: MeshTimeoutHttp;
 }
+/**
+ * Timeouts of HTTP, HTTP/2 and gRPC traffic.
+ */
 export interface MeshTimeoutHttp {
   requestTimeout?: Duration;
   streamIdleTimeout?: Duration;

@@ -4062,6 +4062,7 @@ export const SCHEMAS: readonly object[] = [
           },
           "http": {
             "title": "MeshTimeoutHttp",
+            "description": "Timeouts of HTTP, HTTP/2 and gRPC traffic.",
             "type": "object",
             "properties": {
               "requestTimeout": {

@@ -93,7 +93,7 @@ function loadFile(file: SourceFile, options: LoadOptions, resources: Resource[],
     return void at('GM104', `${file.path} nests (or indents) deeper than ${guard.limit} levels at line ${pos.line}; it is not read`, pos.line, pos.col);
   }
   if (tooMany) {
-    return void at('GM107', `${file.path} holds more than ${maxDocuments} YAML documents, over the limit per file; it is not read`, 1, 1, `Split the file: gitmesh reads at most ${maxDocuments} documents per file.`);
+    return void at('GM110', `${file.path} holds more than ${maxDocuments} YAML documents, over the limit per file; it is not read`, 1, 1, `Split the file: gitmesh reads at most ${maxDocuments} documents per file.`);
   }
   documents.forEach((doc, index) => loadDocument(file.path, doc, index, lineCounter, options, resources, diagnostics));
 }

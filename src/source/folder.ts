@@ -81,6 +81,10 @@ export async function readFolder(root: string, limits: SourceLimits = DEFAULT_LI
         }
         const info = attempt(() => statSync(target));
         if (!info) continue; // removed since realpath(): nothing to read
+        // A link to a folder or policy file that the walk reaches anyway is read once, at its own path.
+        const targetPath = relative(realRoot, target).split(sep).join('/');
+        const walked = targetPath !== '' && !targetPath.split('/').some((segment) => segment.startsWith('.'));
+        if (walked && (info.isDirectory() || isPolicyPath(targetPath))) continue;
         isDirectory = info.isDirectory();
         isFile = info.isFile();
         if (isDirectory) {

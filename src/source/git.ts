@@ -103,6 +103,8 @@ export async function readRevision(options: {
       target = resolved;
       entry = next;
     }
+    // A link to a policy file that is read anyway is read once, at its own path.
+    if (target !== path && inRoot(target) && isPolicyPath(relative(target))) continue;
     if (entry.mode === 'skip') continue;
     if (files.length >= limits.maxFiles) {
       diagnostics.push(diagnostic('GM504', { file: repoPath }, `more than ${limits.maxFiles} policy files; reading stopped here`));

@@ -62,21 +62,26 @@ export function validate(input: ValidateInput): ValidateResult {
     if (findings.length === 0) schemaValid.push(resource);
   }
 
-  // Identity must be unique: report every copy, pointing at the others.
+  // Identity must be unique: report every copy, pointing at (at most three of) the others.
   const byId = new Map<string, Resource[]>();
   for (const resource of input.resources) {
     if (!resource.name) continue;
     const id = resourceId(resource);
-    byId.set(id, [...(byId.get(id) ?? []), resource]);
+    const copies = byId.get(id);
+    if (copies) copies.push(resource);
+    else byId.set(id, [resource]);
   }
   const duplicates = new Set<Resource>();
   for (const copies of byId.values()) {
     if (copies.length < 2) continue;
-    for (const resource of copies) {
+    const places = copies.slice(0, 4).map((c) => `${c.origin.file}:${c.origin.locate([]).line}`);
+    copies.forEach((resource, i) => {
       duplicates.add(resource);
-      const others = copies.filter((c) => c !== resource).map((c) => `${c.origin.file}:${c.origin.locate([]).line}`);
-      report(resource, [{ code: 'GM301', path: [], message: `${resource.kind} ${JSON.stringify(resource.name)} in mesh ${JSON.stringify(resource.mesh)} is also defined at ${others.join(', ')}` }], false);
-    }
+      const others = places.filter((_, k) => k !== i).slice(0, 3);
+      const more = copies.length - 1 - others.length;
+      const where = `${others.join(', ')}${more > 0 ? ` and ${more} more place${more === 1 ? '' : 's'}` : ''}`;
+      report(resource, [{ code: 'GM301', path: [], message: `${resource.kind} ${JSON.stringify(resource.name)} in mesh ${JSON.stringify(resource.mesh)} is also defined at ${where}` }], false);
+    });
   }
 
   const index = indexRepository(schemaValid);

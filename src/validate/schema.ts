@@ -23,7 +23,8 @@ function validatorFor(kind: Kind, envelope: 'Universal' | 'Kubernetes'): Validat
   const key = `${schemaId(kind)}#${envelope}`;
   const known = compiled.get(key);
   if (known || !AVAILABLE.has(key)) return known;
-  ajv ??= new Ajv2020({ allErrors: true, verbose: true, strict: true, strictRequired: false, allowUnionTypes: true, schemas: [...SCHEMAS] });
+  // Our schemas are checked against the meta-schema by test/schemas.test.ts, not on every start.
+  ajv ??= new Ajv2020({ allErrors: true, verbose: true, strict: true, strictRequired: false, allowUnionTypes: true, validateSchema: false, schemas: [...SCHEMAS] });
   const validate = ajv.getSchema(`${schemaId(kind)}#/$defs/${envelope}`)!;
   compiled.set(key, validate);
   return validate;
@@ -46,11 +47,10 @@ export function checkSchema(resource: Resource): Finding[] {
 }
 
 function toFindings(errors: readonly ErrorObject[]): Finding[] {
-  // A failed anyOf/oneOf reports every branch; keep only its own summary.
-  const combinators = errors.filter((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf').map((e) => e.schemaPath);
-  const kept = errors.filter(
-    (e) => e.keyword === 'anyOf' || e.keyword === 'oneOf' || !combinators.some((p) => e.schemaPath.startsWith(p + '/')),
-  );
+  // A failed anyOf/oneOf/propertyNames also reports what failed inside it; keep only its own summary.
+  const SUMMARIES = new Set(['anyOf', 'oneOf', 'propertyNames']);
+  const combinators = errors.filter((e) => SUMMARIES.has(e.keyword)).map((e) => e.schemaPath);
+  const kept = errors.filter((e) => SUMMARIES.has(e.keyword) || !combinators.some((p) => e.schemaPath.startsWith(p + '/')));
   const seen = new Set<string>();
   const findings: Finding[] = [];
   for (const error of kept) {
@@ -96,7 +96,13 @@ function toFinding(error: ErrorObject): Finding {
       if (title === 'Name' && error.keyword === 'pattern') {
         return { code, path, message: `${name(path)} ${got} is not a valid name: use lower-case letters, digits, '-' and '.', starting and ending with a letter or digit` };
       }
-      return { code, path, message: `${name(path)} ${error.message ?? 'is invalid'}${error.keyword === 'pattern' ? '' : `, not ${got}`}` };
+      if (error.keyword === 'pattern') {
+        const form = (error.parentSchema as { description?: string } | undefined)?.description;
+        return { code, path, message: `${name(path)} ${got} does not have the expected form${form ? `: ${form}` : ` (${error.message ?? 'pattern'})`}` };
+      }
+      // A scalar is worth echoing; a list or mapping is not ("must NOT have more than 1 items").
+      const scalar = error.data === null || typeof error.data !== 'object';
+      return { code, path, message: `${name(path)} ${error.message ?? 'is invalid'}${scalar ? `, not ${got}` : ''}` };
     }
   }
 }

@@ -285,9 +285,9 @@ test('--format sarif is a valid SARIF 2.1.0 log that matches the diagnostics', a
     assert.equal([region.startLine, region.startColumn], [d.line, d.column]);
     assert.is(artifactLocation.uriBaseId, '%SRCROOT%');
     assert.not.match(artifactLocation.uri, /^[a-z][a-z0-9+.-]*:|^\//i, 'a relative reference, not absolute');
-    assert.is(decodeURI(artifactLocation.uri), `${root}/${d.file}`);
+    assert.is(artifactLocation.uri.split('/').map(decodeURIComponent).join('/'), `${root}/${d.file}`);
   });
-  assert.is(sarifRun!.results.find((r) => r.ruleId === 'GM202')!.locations[0]!.physicalLocation.artifactLocation.uri, `${root}/policies/odd,name:100%25.yaml`);
+  assert.is(sarifRun!.results.find((r) => r.ruleId === 'GM202')!.locations[0]!.physicalLocation.artifactLocation.uri, `${root}/policies/odd%2Cname%3A100%25.yaml`);
 });
 
 test('--format sarif of a valid repository is a valid log with no results', async () => {
@@ -415,6 +415,21 @@ test('GITMESH_FORMAT=json selects the format, and --format still wins over it', 
   assert.is(badEnv.status, 2);
   const strict = run([], { GITMESH_FAILURE_THRESHOLD: 'warning' });
   assert.is(strict.status, 1);
+});
+
+test('an injected environment is what the env twins read, in-process too', async () => {
+  const dir = await repo({ 'policies/timeouts.yaml': WARNINGS });
+  process.env.GITMESH_FORMAT = 'github';
+  try {
+    const injected = await gitmesh(['validate', dir], process.cwd(), { GITMESH_FORMAT: 'json' });
+    assert.equal((JSON.parse(injected.stdout) as JsonOutput).summary.warnings, 2);
+    assert.is(process.env.GITMESH_FORMAT, 'github', 'the process environment is restored');
+    const none = await gitmesh(['validate', dir], process.cwd(), {});
+    assert.match(none.stdout, /warnings?/);
+    assert.not.match(none.stdout, /^::warning/);
+  } finally {
+    delete process.env.GITMESH_FORMAT;
+  }
 });
 
 test.after(async () => {

@@ -81,13 +81,16 @@ test('a FIFO named like a policy file is skipped, not read (reading it would blo
   assert.equal(summary(await readFolder(dir)), { files: ['a.yaml'], diagnostics: [] });
 });
 
-test('a link to a file inside the repository is read under the link path; a dangling link is skipped', async () => {
-  const dir = await repo({ 'real/a.yaml': 'a' });
+test('a link to a policy file or folder the walk reaches is read once, at the target; a link to another file under its own name; a dangling link is skipped', async () => {
+  const dir = await repo({ 'real/a.yaml': 'a', 'shared/b.txt': 'b', '.hidden/c.yaml': 'c' });
   await symlink(join(dir, 'real', 'a.yaml'), join(dir, 'alias.yaml'));
+  await symlink(join(dir, 'real'), join(dir, 'alias-dir'));
+  await symlink(join(dir, 'shared', 'b.txt'), join(dir, 'b.yaml'));
+  await symlink(join(dir, '.hidden', 'c.yaml'), join(dir, 'c.yaml'));
   await symlink(join(dir, 'nowhere.yaml'), join(dir, 'dangling.yaml'));
   const read = await readFolder(dir);
-  assert.equal(summary(read), { files: ['alias.yaml', 'real/a.yaml'], diagnostics: [] });
-  assert.is(decoder.decode(read.files[0]!.bytes), 'a');
+  assert.equal(summary(read), { files: ['b.yaml', 'c.yaml', 'real/a.yaml'], diagnostics: [] });
+  assert.equal(read.files.map((f) => decoder.decode(f.bytes)), ['b', 'c', 'a']);
 });
 
 test('a link to an outside folder is GM502 even when it is not named like a policy file', async () => {

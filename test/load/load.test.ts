@@ -356,12 +356,12 @@ test('a file nesting far past the limit is refused while it is read, at the posi
   assert.match(diagnostics[0]!.message, /policies\/case\.yaml nests \(or indents\) deeper than \d+ levels/);
 });
 
-test('a file with more documents than maxDocuments is refused as a whole with one GM107', () => {
+test('a file with more documents than maxDocuments is refused as a whole with one GM110', () => {
   const docs = (n: number) => Array.from({ length: n }, (_, i) => `type: Mesh\nname: m${i}\n`).join('---\n');
   assert.equal(load(docs(5), { maxDocuments: 5 }).resources.length, 5);
   const over = load(docs(6), { maxDocuments: 5 });
   assert.equal(over.resources, []);
-  assert.equal(over.diagnostics.map(at), ['GM107 1:1']);
+  assert.equal(over.diagnostics.map(at), ['GM110 1:1']);
   assert.match(over.diagnostics[0]!.message, /more than 5 YAML documents/);
   assert.match(over.diagnostics[0]!.hint ?? '', /at most 5 documents/);
 });

@@ -21,6 +21,8 @@ writeFileSync(join(dir, 'README.md'), 'not a policy\n');
 mkdirSync(join(dir, '.github'));
 writeFileSync(join(dir, '.github/ci.yaml'), 'hidden\n');
 symlinkSync('nested/t.yml', join(dir, 'policies/link.yaml'));
+writeFileSync(join(dir, 'shared.txt'), 'type: Mesh\nname: shared\n');
+symlinkSync('../shared.txt', join(dir, 'policies/shared.yaml'));
 symlinkSync('../../../etc/passwd', join(dir, 'policies/escape.yaml'));
 sh('add', '-A');
 sh('commit', '-q', '-m', 'first');
@@ -34,7 +36,13 @@ writeFileSync(join(dir, 'policies/nested/t.yml'), 'uncommitted\n');
 test('reads the committed tree, not the work tree, skipping dot paths and non-YAML files', async () => {
   const rev = await readRevision({ dir, ref: 'main' });
   assert.is(rev.commit, second);
-  assert.equal(decode(rev.files), { 'mesh.yaml': 'type: Mesh\nname: default\n', 'policies/link.yaml': 'v2\n', 'policies/nested/t.yml': 'v2\n' });
+  assert.equal(decode(rev.files), { 'mesh.yaml': 'type: Mesh\nname: default\n', 'policies/nested/t.yml': 'v2\n', 'policies/shared.yaml': 'type: Mesh\nname: shared\n' });
+});
+
+test('a link to a policy file is read once, at the target; a link to another file is read under its own name', async () => {
+  const rev = await readRevision({ dir, ref: 'main' });
+  assert.not.ok(rev.files.some((f) => f.path === 'policies/link.yaml'));
+  assert.ok(rev.files.some((f) => f.path === 'policies/shared.yaml'));
 });
 
 test('a link that leaves the repository is GM502 and is not read', async () => {
@@ -63,7 +71,7 @@ test('an unknown ref is RefNotFoundError', async () => {
 
 test('--path narrows to a folder and makes paths relative to it', async () => {
   const rev = await readRevision({ dir, ref: 'main', path: 'policies' });
-  assert.equal(Object.keys(decode(rev.files)), ['link.yaml', 'nested/t.yml']);
+  assert.equal(Object.keys(decode(rev.files)), ['nested/t.yml', 'shared.yaml']);
 });
 
 test('readSource takes a git repository or a folder; a ref on a folder or a URL is a usage error', async () => {

@@ -45,6 +45,13 @@ spec:
   ]);
 });
 
+test('many copies of one resource each name at most three others, so output grows linearly', () => {
+  const copies = Array.from({ length: 500 }, () => timeout('t', 'backend', '1s')).join('---\n');
+  const out = run({ 'many.yaml': copies }).filter((l) => l.includes('GM301'));
+  assert.is(out.length, 500);
+  assert.match(out[0]!, /is also defined at many\.yaml:14, many\.yaml:27, many\.yaml:40 and 496 more places$/);
+});
+
 test('the same name in two meshes is two resources', () => {
   const other = `type: Mesh\nname: other\n`;
   const out = run({ 'm.yaml': other, 'a.yaml': timeout('t', 'backend', '1s'), 'b.yaml': timeout('t', 'backend', '1s').replace('mesh: default', 'mesh: other') });

@@ -1,6 +1,6 @@
 // `gitmesh validate [PATH]`: load + validate a folder, render diagnostics, exit 0/1/2.
 import { Command, Option } from 'commander';
-import { resolve } from 'node:path';
+import { relative, resolve } from 'node:path';
 import { validateFiles } from '../../policies/validate-files.js';
 import { readFolder } from '../../source/folder.js';
 import { DEFAULT_LIMITS } from '../../source/types.js';
@@ -38,7 +38,9 @@ export function validateCommand(io: CliIo, setExit: (code: number) => void, vers
       }
       const read = await readFolder(resolve(io.cwd, path), { ...DEFAULT_LIMITS, maxFileSize });
       const result = validateFiles({ files: read.files, sourceDiagnostics: read.diagnostics, suppress });
-      io.stdout(renderDiagnostics(options.format, { diagnostics: result.diagnostics, summary: result.summary, root: path, color: io.isTty, version }));
+      // Annotations and SARIF name files from the working directory (the workspace on CI), however PATH was written.
+      const root = relative(io.cwd, resolve(io.cwd, path)) || '.';
+      io.stdout(renderDiagnostics(options.format, { diagnostics: result.diagnostics, summary: result.summary, root, color: io.isTty, version }));
       const failing = options.failureThreshold === 'warning' ? result.summary.errors + result.summary.warnings : result.summary.errors;
       setExit(failing > 0 ? EXIT.invalid : EXIT.ok);
     });

@@ -103,7 +103,8 @@ export function renderSarif({ diagnostics, root, version = '0.0.0' }: RenderInpu
           locations: [
             {
               physicalLocation: {
-                artifactLocation: { uri: encodeURI(joinRoot(root, d.file)), uriBaseId: '%SRCROOT%' },
+                // Each segment percent-encoded, so a ':' in a file name never reads as a URI scheme.
+                artifactLocation: { uri: joinRoot(root, d.file).split('/').map(encodeURIComponent).join('/'), uriBaseId: '%SRCROOT%' },
                 region: { startLine: d.line, startColumn: d.column },
               },
             },
