@@ -16,7 +16,8 @@ export interface ProxyXds {
   readonly secrets: XdsMessage[];
 }
 
-const ROUTER = { name: 'envoy.filters.http.router', typed_config: typed(TYPE.router) };
+/** Frozen: every HTTP filter chain ends with this same object. */
+const ROUTER = Object.freeze({ name: 'envoy.filters.http.router', typed_config: Object.freeze(typed(TYPE.router)) });
 /** gRPC's default server listener name template (gRFC A36). */
 export const GRPC_SERVER_LISTENER = 'grpc/server?xds.resource.listening_address=';
 
@@ -86,7 +87,11 @@ function translateOutbound(build: Build, outbound: OutboundView, policies: Retur
     let backends: Backend[] = [{ service: outbound.service, weight: 1 }];
     for (const module of modules) {
       const made = module.xds?.httpRoutes?.(contextOf(module));
-      if (made) ({ routes, backends } = made);
+      // The first route kind to answer wins: MeshHTTPRoute (100) over MeshTCPRoute (200), as Kuma.
+      if (made) {
+        ({ routes, backends } = made);
+        break;
+      }
     }
     for (const route of routes) for (const module of modules) module.xds?.route?.(route, contextOf(module));
     const routeName = `outbound:${outbound.service}`;

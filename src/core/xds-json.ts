@@ -36,8 +36,8 @@ export function socketAddress(address: string, port: number): XdsMessage {
   return { socket_address: { address, port_value: port } };
 }
 
-/** A config source that means "over the same ADS stream". */
-export const ADS_SOURCE: XdsMessage = { ads: {}, resource_api_version: 'V3' };
+/** A config source that means "over the same ADS stream". Frozen: it is shared by every resource that names it. */
+export const ADS_SOURCE: XdsMessage = Object.freeze({ ads: Object.freeze({}), resource_api_version: 'V3' });
 
 /** A name safe for Envoy stat prefixes: `:` and `.` would split the stat tree. */
 export function statName(text: string): string {
