@@ -61,7 +61,7 @@ export interface Backend {
  * registry order, so a later kind sees an earlier kind's changes.
  */
 export interface XdsHooks {
-  /** The routes of an HTTP outbound (route kinds); each route action names clusters via `backendCluster`. */
+  /** The routes of an HTTP outbound (route kinds; the first kind in registry order that answers wins, so MeshHTTPRoute beats MeshTCPRoute); route actions name clusters via `backendCluster`. */
   readonly httpRoutes?: (ctx: OutboundContext) => { routes: XdsMessage[]; backends: Backend[] } | undefined;
   /** The backends of a TCP outbound (MeshTCPRoute). */
   readonly tcpBackends?: (ctx: OutboundContext) => Backend[] | undefined;

@@ -2,6 +2,7 @@
 import { schemaId } from '../../core/resource.js';
 import type { MeshHTTPRouteSpec } from '../../generated/mesh-http-route.js';
 import type { PolicyModule } from '../types.js';
+import { httpRouteOutboundConf, meshHTTPRouteXds, mergeHTTPRouteConfs } from './compile.js';
 import { validateMeshHTTPRoute } from './validate.js';
 
 export const meshHTTPRoute: PolicyModule<MeshHTTPRouteSpec> = {
@@ -14,4 +15,8 @@ export const meshHTTPRoute: PolicyModule<MeshHTTPRouteSpec> = {
     to: ['Mesh', 'MeshService', 'MeshExternalService', 'MeshMultiZoneService'],
   },
   validate: validateMeshHTTPRoute,
+  // Rules merge by their `matches`, not as one RFC 7396 document (KUMA.md §3.3 item 4).
+  outboundConf: httpRouteOutboundConf,
+  mergeOutbound: mergeHTTPRouteConfs,
+  xds: meshHTTPRouteXds,
 };

@@ -2,6 +2,7 @@
 import { schemaId } from '../../core/resource.js';
 import type { MeshTCPRouteSpec } from '../../generated/mesh-tcp-route.js';
 import type { PolicyModule } from '../types.js';
+import { meshTCPRouteXds, tcpRouteOutboundConf } from './compile.js';
 import { validateMeshTCPRoute } from './validate.js';
 
 export const meshTCPRoute: PolicyModule<MeshTCPRouteSpec> = {
@@ -14,4 +15,7 @@ export const meshTCPRoute: PolicyModule<MeshTCPRouteSpec> = {
     to: ['Mesh', 'MeshService', 'MeshExternalService', 'MeshMultiZoneService'],
   },
   validate: validateMeshTCPRoute,
+  // A `to[]` item has no `default`: its one rule's `default` is the conf (RFC 7396 merge).
+  outboundConf: tcpRouteOutboundConf,
+  xds: meshTCPRouteXds,
 };
