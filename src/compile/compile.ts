@@ -5,8 +5,8 @@ import { POLICIES } from '../policies/registry.js';
 import type { PolicyModule } from '../policies/types.js';
 import type { DataplaneBody, MeshContext } from './mesh-context.js';
 import { proxyView } from './proxy.js';
-import { createResolver, resolveProxy } from './resolve.js';
-import { translate, type ProxyXds } from './translate.js';
+import { createResolveMemo, createResolver, resolveProxy, type ResolveMemo } from './resolve.js';
+import { translate, type FragmentMemo, type ProxyXds } from './translate.js';
 
 export type { ProxyXds } from './translate.js';
 export { buildMeshContexts, type MeshContext } from './mesh-context.js';
@@ -29,10 +29,26 @@ export function compileProxy(
   options: { modules?: readonly PolicyModule[]; flavour?: 'envoy' | 'grpc' } = {},
 ): CompiledProxy {
   const modules = options.modules ?? POLICIES;
+  const memo = memoFor(ctx, modules);
   const proxy = proxyView(ctx, dataplane, options.flavour);
-  const resolver = createResolver(ctx, proxy, modules);
+  const resolver = createResolver(ctx, proxy, modules, memo.resolve);
   const resolved = resolveProxy(ctx, proxy, modules, resolver);
-  return { resolved, ...translate(ctx, resolved, modules, resolver) };
+  return { resolved, ...translate(ctx, resolved, modules, resolver, memo.fragments) };
+}
+
+/**
+ * Work shared between the proxies of one commit: the policy index, resolved outbounds and
+ * outbound fragments. Keyed by the (immutable) mesh context, so it lives exactly as long as the
+ * commit's contexts; invisible in results, which depend only on each call's inputs.
+ */
+const memos = new WeakMap<MeshContext, WeakMap<readonly PolicyModule[], { resolve: ResolveMemo; fragments: FragmentMemo }>>();
+
+function memoFor(ctx: MeshContext, modules: readonly PolicyModule[]) {
+  let byModules = memos.get(ctx);
+  if (!byModules) memos.set(ctx, (byModules = new WeakMap()));
+  let memo = byModules.get(modules);
+  if (!memo) byModules.set(modules, (memo = { resolve: createResolveMemo(ctx, modules), fragments: new Map() }));
+  return memo;
 }
 
 /** Finds the Dataplane of a node id `MESH.NAME` (the mesh is everything before the first dot). */

@@ -27,19 +27,73 @@ interface Entry extends RankedEntry {
 export interface Resolver {
   readonly inbound: (view: InboundView) => Partial<Record<Kind, ResolvedInboundRule[]>>;
   readonly outbound: (view: OutboundView) => Partial<Record<Kind, ResolvedConf>>;
+  /**
+   * Which policies reach this proxy's outbounds: equal keys mean equal outbound resolution for
+   * equal outbound views, so replicas of one service share it (and what is built from it).
+   */
+  readonly outboundKey: string;
+}
+
+/** Per-commit shared state of resolution: a policy index per kind and resolved outbounds by key. */
+export interface ResolveMemo {
+  readonly candidates: (module: PolicyModule, proxy: ProxyView) => readonly Resource[];
+  readonly outbounds: Map<string, Partial<Record<Kind, ResolvedConf>>>;
+}
+
+/**
+ * Indexes each kind's policies by what their top-level targetRef can match (a Dataplane name,
+ * one label pair, a service), so selecting a proxy's policies checks a handful instead of all.
+ * The candidates keep the policies' name order; selectProxy still decides each one.
+ */
+export function createResolveMemo(ctx: MeshContext, modules: readonly PolicyModule[]): ResolveMemo {
+  const indexes = new Map<PolicyModule, { always: number[]; by: Map<string, number[]>; policies: readonly Resource[] }>();
+  for (const module of modules) {
+    const policies = ctx.policies.get(module.kind) ?? [];
+    const always: number[] = [];
+    const by = new Map<string, number[]>();
+    const add = (key: string, i: number) => (by.get(key) ?? by.set(key, []).get(key)!).push(i);
+    policies.forEach((policy, i) => {
+      const ref = (policy.spec as PolicySpec).targetRef;
+      const labels = Object.entries(ref?.labels ?? {}).sort(([a], [b]) => (a < b ? -1 : 1));
+      if (ref?.kind === 'Dataplane' && ref.name !== undefined) add(`name\u0000${ref.namespace ? `${ref.name}.${ref.namespace}` : ref.name}`, i);
+      else if (ref?.kind === 'Dataplane' && labels.length > 0) add(`label\u0000${labels[0]![0]}\u0000${labels[0]![1]}`, i);
+      else if ((ref?.kind === 'MeshService' || ref?.kind === 'MeshServiceSubset') && ref.name !== undefined) add(`service\u0000${ref.name}`, i);
+      else always.push(i);
+    });
+    indexes.set(module, { always, by, policies });
+  }
+  return {
+    candidates(module, proxy) {
+      const index = indexes.get(module);
+      if (!index) return ctx.policies.get(module.kind) ?? [];
+      const keys = [
+        `name\u0000${proxy.name}`,
+        ...Object.entries(proxy.labels).map(([k, v]) => `label\u0000${k}\u0000${v}`),
+        ...proxy.inbounds.map((i) => `service\u0000${i.service}`),
+      ];
+      const picked = new Set(index.always);
+      for (const key of keys) for (const i of index.by.get(key) ?? []) picked.add(i);
+      return [...picked].sort((a, b) => a - b).map((i) => index.policies[i]!);
+    },
+    outbounds: new Map(),
+  };
 }
 
 /** Selects, once per proxy, the policies of every kind whose top-level targetRef matches it. Pure. */
-export function createResolver(ctx: MeshContext, proxy: ProxyView, modules: readonly PolicyModule[]): Resolver {
+export function createResolver(ctx: MeshContext, proxy: ProxyView, modules: readonly PolicyModule[], memo: ResolveMemo = createResolveMemo(ctx, modules)): Resolver {
   const selectedByModule = modules.map((module) => ({
     module,
-    selected: (ctx.policies.get(module.kind) ?? []).flatMap((policy) => {
+    selected: memo.candidates(module, proxy).flatMap((policy) => {
       const spec = policy.spec as PolicySpec;
       const selection = selectProxy(spec.targetRef, proxy);
       return selection ? [{ policy, spec, selection }] : [];
     }),
   }));
+  const outboundKey = selectedByModule
+    .map(({ module, selected }) => `${module.kind}:${selected.filter((s) => s.selection.outbounds && s.spec.to).map((s) => s.policy.name).join(',')}`)
+    .join('|');
   return {
+    outboundKey,
     inbound(view) {
       const result: Partial<Record<Kind, ResolvedInboundRule[]>> = {};
       for (const { module, selected } of selectedByModule) {
@@ -56,6 +110,9 @@ export function createResolver(ctx: MeshContext, proxy: ProxyView, modules: read
       return result;
     },
     outbound(view) {
+      const key = `${outboundKey}#${view.service}|${view.address}|${view.port}|${view.protocol}`;
+      const known = memo.outbounds.get(key);
+      if (known) return known;
       const result: Partial<Record<Kind, ResolvedConf>> = {};
       for (const { module, selected } of selectedByModule) {
         const entries: Entry[] = [];
@@ -75,6 +132,7 @@ export function createResolver(ctx: MeshContext, proxy: ProxyView, modules: read
           origins: entries.map((e) => e.origin),
         };
       }
+      memo.outbounds.set(key, result);
       return result;
     },
   };

@@ -1,4 +1,5 @@
 // translate: ResolvedProxy → Envoy resources, for sidecars and proxyless gRPC; policies patch via hooks.
+import { canonicalJson } from '../core/canonical-json.js';
 import { ADS_SOURCE, socketAddress, statName, typed, TYPE, type XdsMessage } from '../core/xds-json.js';
 import { backendCluster } from '../policies/backends.js';
 import { isHttpProtocol, type CompileNote, type InboundView, type OutboundView, type PolicyOrigin, type ProxyView, type ResolvedInbound, type ResolvedProxy } from '../policies/model.js';
@@ -49,13 +50,33 @@ function hookContext(build: Build, module: PolicyModule, origins: readonly Polic
   };
 }
 
+/** What one outbound adds to a proxy's xDS; shared by every proxy with the same fragment key. */
+type Fragment = Pick<Build, 'listeners' | 'clusters' | 'endpoints' | 'routes' | 'notes'>;
+
+/** Outbound fragments of one commit, by key (see outboundFragment). */
+export type FragmentMemo = Map<string, Fragment>;
+
 /**
  * Builds the Envoy resources of one proxy from its IR. Pure and deterministic: objects are
- * created here and patched only by the policy hooks; lists come out sorted by name.
+ * created here and patched only by the policy hooks; lists come out sorted by name. Outbound
+ * resources come from `fragments`, shared by every proxy that resolves them alike (replicas).
  */
-export function translate(ctx: MeshContext, resolved: ResolvedProxy, modules: readonly PolicyModule[], resolver: Resolver): { xds: ProxyXds; notes: CompileNote[] } {
+export function translate(
+  ctx: MeshContext,
+  resolved: ResolvedProxy,
+  modules: readonly PolicyModule[],
+  resolver: Resolver,
+  fragments: FragmentMemo = new Map(),
+): { xds: ProxyXds; notes: CompileNote[] } {
   const build: Build = { ctx, proxy: resolved.proxy, modules, resolver, listeners: new Map(), clusters: new Map(), endpoints: new Map(), routes: new Map(), notes: new Map() };
-  for (const outbound of resolved.outbounds) translateOutbound(build, outbound.outbound, outbound.policies);
+  const proxyKey = fragmentProxyKey(build);
+  for (const outbound of resolved.outbounds) {
+    const fragment = outboundFragment(build, proxyKey, outbound.outbound, fragments);
+    for (const key of ['listeners', 'clusters', 'endpoints', 'routes'] as const) {
+      for (const [name, resource] of fragment[key]) if (!build[key].has(name)) build[key].set(name, resource);
+    }
+    for (const [key, note] of fragment.notes) if (!build.notes.has(key)) build.notes.set(key, { ...note, proxy: build.proxy.id });
+  }
   for (const inbound of resolved.inbounds) {
     if (resolved.proxy.flavour === 'grpc') translateGrpcServer(build, inbound);
     else translateInbound(build, inbound);
@@ -64,6 +85,36 @@ export function translate(ctx: MeshContext, resolved: ResolvedProxy, modules: re
   const sorted = (map: Map<string, XdsMessage>) => [...map.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, v]) => v);
   const notes = [...build.notes.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, n]) => n);
   return { xds: { listeners: sorted(build.listeners), clusters: sorted(build.clusters), endpoints: sorted(build.endpoints), routes: sorted(build.routes), secrets: [] }, notes };
+}
+
+/**
+ * The resources one outbound contributes, built once per key and shared. The key holds all an
+ * outbound hook may depend on: the policies reaching the proxy's outbounds, the flavour,
+ * transparent proxying, the proxy's labels and inbound tags, and the outbound itself. Hooks see
+ * the proxy without its identity (id, name, addresses), so a replica cannot leak into another's.
+ */
+function outboundFragment(build: Build, proxyKey: string, outbound: OutboundView, fragments: FragmentMemo): Fragment {
+  const { proxy } = build;
+  const key = `${proxyKey}\u0000${outbound.service}\u0000${outbound.address}\u0000${outbound.port}\u0000${outbound.protocol}`;
+  const known = fragments.get(key);
+  if (known) return known;
+  const anonymous: ProxyView = { ...proxy, id: `${proxy.mesh}.*`, name: '*', address: '', inbounds: proxy.inbounds.map((i) => ({ ...i, address: '', serviceAddress: '' })) };
+  const fragment: Build = { ...build, proxy: anonymous, listeners: new Map(), clusters: new Map(), endpoints: new Map(), routes: new Map(), notes: new Map() };
+  translateOutbound(fragment, outbound, build.resolver.outbound(outbound));
+  fragments.set(key, fragment);
+  return fragment;
+}
+
+/** The part of a fragment key that is the same for every outbound of a proxy. */
+function fragmentProxyKey(build: Build): string {
+  const { proxy } = build;
+  return [
+    build.resolver.outboundKey,
+    proxy.flavour,
+    proxy.transparentProxy ? `${proxy.transparentProxy.inboundPort}/${proxy.transparentProxy.outboundPort}` : '',
+    canonicalJson(proxy.labels),
+    canonicalJson(proxy.inbounds.map((i) => [i.name, i.port, i.tags])),
+  ].join('\u0000');
 }
 
 function outboundContexts(build: Build, outbound: OutboundView, policies: ReturnType<Resolver['outbound']>) {

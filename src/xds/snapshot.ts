@@ -59,6 +59,8 @@ export interface EncodeCacheStats {
  * Node); cheap to call from one event loop for thousands of proxies.
  */
 export class EncodeCache {
+  /** By object identity first: compile shares one object between replicas, and hashing it again is most of the cost. */
+  readonly #byObject = new WeakMap<object, EncodedResource>();
   readonly #byJson = new Map<string, EncodedResource>();
   readonly #byBytes = new Map<string, EncodedResource>();
   #previous: EncodeCache | undefined;
@@ -83,9 +85,21 @@ export class EncodeCache {
   /**
    * The encoded form of `json`, a resource of type `typeUrl` in proto3 JSON. Returns the same
    * frozen object for equal content. Throws XdsCodecError (from encode.ts) on a resource
-   * protos/ does not allow, which is a compiler bug. Never mutates `json`.
+   * protos/ does not allow, which is a compiler bug. Never mutates `json`; `json` must not
+   * change after this call (compile output never does), as the object itself is a cache key.
    */
   encodeCached(typeUrl: XdsTypeUrl, json: unknown): EncodedResource {
+    const byObject = typeof json === 'object' && json !== null ? this.#byObject.get(json) : undefined;
+    if (byObject?.typeUrl === typeUrl) {
+      this.#hits++;
+      return byObject;
+    }
+    const entry = this.#encodeByContent(typeUrl, json);
+    if (typeof json === 'object' && json !== null) this.#byObject.set(json, entry);
+    return entry;
+  }
+
+  #encodeByContent(typeUrl: XdsTypeUrl, json: unknown): EncodedResource {
     const key = createHash('sha256').update(typeUrl).update('\n').update(canonicalJson(json)).digest('base64');
     const own = this.#byJson.get(key);
     if (own) {
