@@ -26,6 +26,11 @@ export type CompileNoteCode = 'GM401' | 'GM404';
 
 /** What every hook context carries besides its conf: the mesh and a way to report what cannot apply. */
 export interface HookContext {
+  /**
+   * The proxy. Outbound hooks see it without its identity (id `MESH.*`, name `*`, no addresses):
+   * replicas share outbound resources, so nothing proxy-specific may go into them. A note
+   * names its proxy by itself; messages need not.
+   */
   readonly proxy: ProxyView;
   /** Whether the mesh has mTLS enabled (identity-based policies need it, as in Kuma). */
   readonly mtls: boolean;

@@ -133,7 +133,7 @@ export function resolveBackendRefs(refs: readonly BackendRef[], ctx: OutboundCon
 }
 
 function resolveBackendRef(ref: BackendRef, ctx: OutboundContext, what: string): Omit<Backend, 'weight'> | undefined {
-  const on = `on ${ctx.proxy.id} to ${ctx.outbound.service}`;
+  const on = `to ${ctx.outbound.service}`;
   if ((ref.kind !== 'MeshService' && ref.kind !== 'MeshServiceSubset') || ref.name === undefined) {
     const which = ref.name !== undefined ? `${ref.kind} ${ref.name}` : `${ref.kind} selected by labels`;
     ctx.report('GM404', `${what} ${which} ${on}: gitmesh routes only to kuma.io/service destinations (MeshService or MeshServiceSubset by name); this backend is left out`);
@@ -330,7 +330,7 @@ function describe(match: MeshHTTPRouteMatch): string {
  */
 export function buildHTTPRoutes(ctx: OutboundContext, rules: readonly MeshHTTPRouteRule[]): { routes: XdsMessage[]; backends: Backend[] } {
   const grpc = ctx.proxy.flavour === 'grpc';
-  const to = `to ${ctx.outbound.service} on ${ctx.proxy.id}`;
+  const to = `to ${ctx.outbound.service}`;
   const own: Backend = { service: ctx.outbound.service, weight: 1 };
   const routes: XdsMessage[] = [];
   const backends: Backend[] = [];
@@ -438,13 +438,13 @@ export const meshHTTPRouteXds: XdsHooks = {
     const conf = ctx.conf;
     if (!hasConf(conf)) return undefined;
     if (conf.hostnames?.length) {
-      ctx.report('GM404', `hostnames (to ${ctx.outbound.service} on ${ctx.proxy.id}): hostnames apply only to builtin gateways, which gitmesh does not serve`);
+      ctx.report('GM404', `hostnames (to ${ctx.outbound.service}): hostnames apply only to builtin gateways, which gitmesh does not serve`);
     }
     return buildHTTPRoutes(ctx, conf.rules);
   },
   tcpBackends(ctx) {
     if (hasConf(ctx.conf)) {
-      ctx.report('GM404', `MeshHTTPRoute to ${ctx.outbound.service} on ${ctx.proxy.id}: ${ctx.outbound.service} is a ${ctx.outbound.protocol} service, and HTTP routes do not apply to TCP traffic (as in Kuma); tag its inbounds kuma.io/protocol: http or use a MeshTCPRoute`);
+      ctx.report('GM404', `MeshHTTPRoute to ${ctx.outbound.service}: ${ctx.outbound.service} is a ${ctx.outbound.protocol} service, and HTTP routes do not apply to TCP traffic (as in Kuma); tag its inbounds kuma.io/protocol: http or use a MeshTCPRoute`);
     }
     return undefined;
   },

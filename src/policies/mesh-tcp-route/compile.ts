@@ -14,7 +14,7 @@ function backendsOf(ctx: OutboundContext): Backend[] | undefined {
   if (conf?.backendRefs === undefined) return undefined;
   const backends = resolveBackendRefs(conf.backendRefs, ctx, 'backendRef');
   if (backends.length === 0) {
-    ctx.report('GM404', `backendRefs (to ${ctx.outbound.service} on ${ctx.proxy.id}): no backend with a weight above 0 is left; connections go to ${ctx.outbound.service} unsplit`);
+    ctx.report('GM404', `backendRefs (to ${ctx.outbound.service}): no backend with a weight above 0 is left; connections go to ${ctx.outbound.service} unsplit`);
     return undefined;
   }
   return backends;
