@@ -125,11 +125,17 @@ function compileAsGrpc(id: string): CompiledProxy {
   return compileProxy(found.ctx, found.dataplane, { flavour: 'grpc' });
 }
 
-/** Runs every resource of `xds` through grpc-js-xds's own decoders and validators. */
-function assertGrpcAccepts(id: string, { xds }: CompiledProxy): void {
+/**
+ * Runs every resource of `xds` through grpc-js-xds's own decoders and validators. With
+ * `announced`, a resource may be rejected when a GM401 note says the client will NACK it (a
+ * policy meant for Envoy, compiled here for gRPC on purpose).
+ */
+function assertGrpcAccepts(id: string, { xds, notes }: CompiledProxy, announced = false): void {
+  const nacked = notes.filter((n) => n.code === 'GM401' && /NACK/.test(n.message)).map((n) => n.message);
   for (const type of ['lds', 'rds', 'cds', 'eds'] as const) {
     for (const json of xds[RESOURCE_KEYS[type]]) {
       const verdict = grpcClientAccepts(TYPE_URLS[type], encodeResource(TYPE_URLS[type], json));
+      if (!verdict.ok && announced && nacked.some((m) => m.includes(`to ${resourceName(json)}`))) continue;
       assert.ok(verdict.ok, `a gRPC client would reject ${id} ${RESOURCE_KEYS[type]} ${resourceName(json)}: ${verdict.error}`);
     }
   }
@@ -143,7 +149,7 @@ for (const id of ALL_PROXIES) {
 
   test(`${id}: compiled for the grpc flavour (client and xDS server listeners), gRPC accepts every resource and the snapshot is consistent`, () => {
     const proxy = compileAsGrpc(id);
-    assertGrpcAccepts(id, proxy);
+    assertGrpcAccepts(id, proxy, true);
     assert.is(checkConsistent(makeSnapshot(proxy.xds, new EncodeCache()), { proxy: id }).map((d) => d.message).join('\n'), '');
   });
 }

@@ -2,6 +2,7 @@
 import { schemaId } from '../../core/resource.js';
 import type { MeshCircuitBreakerSpec } from '../../generated/mesh-circuit-breaker.js';
 import type { PolicyModule } from '../types.js';
+import { meshCircuitBreakerXds } from './compile.js';
 import { validateMeshCircuitBreaker } from './validate.js';
 
 export const meshCircuitBreaker: PolicyModule<MeshCircuitBreakerSpec> = {
@@ -15,4 +16,5 @@ export const meshCircuitBreaker: PolicyModule<MeshCircuitBreakerSpec> = {
     from: ['Mesh'],
   },
   validate: validateMeshCircuitBreaker,
+  xds: meshCircuitBreakerXds,
 };

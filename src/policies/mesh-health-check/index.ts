@@ -2,6 +2,7 @@
 import { schemaId } from '../../core/resource.js';
 import type { MeshHealthCheckSpec } from '../../generated/mesh-health-check.js';
 import type { PolicyModule } from '../types.js';
+import { meshHealthCheckXds } from './compile.js';
 import { validateMeshHealthCheck } from './validate.js';
 
 export const meshHealthCheck: PolicyModule<MeshHealthCheckSpec> = {
@@ -14,4 +15,5 @@ export const meshHealthCheck: PolicyModule<MeshHealthCheckSpec> = {
     to: ['Mesh', 'MeshService', 'MeshExternalService', 'MeshMultiZoneService'],
   },
   validate: validateMeshHealthCheck,
+  xds: meshHealthCheckXds,
 };

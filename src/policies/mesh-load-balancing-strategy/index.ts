@@ -2,6 +2,7 @@
 import { schemaId } from '../../core/resource.js';
 import type { MeshLoadBalancingStrategySpec } from '../../generated/mesh-load-balancing-strategy.js';
 import type { PolicyModule } from '../types.js';
+import { meshLoadBalancingStrategyXds } from './compile.js';
 import { validateMeshLoadBalancingStrategy } from './validate.js';
 
 export const meshLoadBalancingStrategy: PolicyModule<MeshLoadBalancingStrategySpec> = {
@@ -14,4 +15,5 @@ export const meshLoadBalancingStrategy: PolicyModule<MeshLoadBalancingStrategySp
     to: ['Mesh', 'MeshService', 'MeshMultiZoneService', 'MeshHTTPRoute'],
   },
   validate: validateMeshLoadBalancingStrategy,
+  xds: meshLoadBalancingStrategyXds,
 };

@@ -2,6 +2,7 @@
 import { schemaId } from '../../core/resource.js';
 import type { MeshRetrySpec } from '../../generated/mesh-retry.js';
 import type { PolicyModule } from '../types.js';
+import { meshRetryXds } from './compile.js';
 import { validateMeshRetry } from './validate.js';
 
 export const meshRetry: PolicyModule<MeshRetrySpec> = {
@@ -14,4 +15,5 @@ export const meshRetry: PolicyModule<MeshRetrySpec> = {
     to: ['Mesh', 'MeshService', 'MeshExternalService', 'MeshMultiZoneService', 'MeshHTTPRoute'],
   },
   validate: validateMeshRetry,
+  xds: meshRetryXds,
 };

@@ -2,6 +2,7 @@
 import { schemaId } from '../../core/resource.js';
 import type { MeshTimeoutSpec } from '../../generated/mesh-timeout.js';
 import type { PolicyModule } from '../types.js';
+import { meshTimeoutXds } from './compile.js';
 import { validateMeshTimeout } from './validate.js';
 
 export const meshTimeout: PolicyModule<MeshTimeoutSpec> = {
@@ -14,4 +15,5 @@ export const meshTimeout: PolicyModule<MeshTimeoutSpec> = {
     from: ['Mesh'],
   },
   validate: validateMeshTimeout,
+  xds: meshTimeoutXds,
 };
