@@ -1,7 +1,7 @@
 // resolve: policies + proxy → ResolvedProxy, the per-proxy IR that `inspect` prints.
 import type { Kind, Resource } from '../core/resource.js';
 import type { InboundView, OutboundView, PolicyOrigin, ProxyView, ResolvedConf, ResolvedInboundRule, ResolvedProxy } from '../policies/model.js';
-import { coversClients, coversOutbound, selectProxy, type ClientSelector, type TargetRef } from '../policies/target-ref/match.js';
+import { coversClients, coversOutbound, describeTargetRef, selectProxy, type ClientSelector, type TargetRef } from '../policies/target-ref/match.js';
 export type { PolicyOrigin, ResolvedConf, ResolvedInbound, ResolvedInboundRule, ResolvedOutbound, ResolvedProxy } from '../policies/model.js';
 import { mergeConf } from '../policies/target-ref/merge.js';
 import { compareRank, type RankedEntry } from '../policies/target-ref/rank.js';
@@ -156,7 +156,13 @@ function entry(policy: Resource, spec: PolicySpec, at: string, conf: unknown, cl
     labels: policy.labels,
     name: policy.name,
     ...(item && { item }),
-    origin: { kind: policy.kind, name: policy.name, file: policy.origin.file, entry: at },
+    origin: {
+      kind: policy.kind,
+      name: policy.name,
+      file: policy.origin.file,
+      entry: at,
+      matched: `${describeTargetRef(spec.targetRef)}${item ? ` → ${item.section} ${describeTargetRef(item.ref)}` : ''}`,
+    },
     conf,
     clients,
   };

@@ -76,6 +76,8 @@ export interface PolicyOrigin {
   readonly file: string;
   /** The entry inside the policy: `to[0]`, `from[1]`, `rules[0]`. */
   readonly entry: string;
+  /** What selected this proxy (the top-level targetRef) and, for to/from entries, what the entry targets. */
+  readonly matched: string;
 }
 
 /** One outbound conf of one kind: the merged value and the entries merged, lowest priority first. */

@@ -96,7 +96,7 @@ test('inspect names the policies that matched each inbound and outbound, and wha
   assert.match(text.stdout, /^default\.frontend-1 \(Envoy sidecar\)/);
   assert.match(text.stdout, /inbound http 127\.0\.0\.11:8080/);
   assert.match(text.stdout, /MeshTimeout: .*"connectionTimeout":"5s"/);
-  assert.match(text.stdout, /merged from mesh-outbound-defaults to\[0\] \(policies\/timeouts\.yaml\)/);
+  assert.match(text.stdout, /from mesh-outbound-defaults to\[0\] \[Mesh → to Mesh\] \(policies\/timeouts\.yaml\)/);
   const json = JSON.parse((await gitmesh(['inspect', 'default.frontend-1', '--repo', 'example-repo', '--format', 'json'])).stdout) as { resolved: { outbounds: { outbound: { service: string } }[] } };
   assert.ok(json.resolved.outbounds.some((o) => o.outbound.service === 'api'));
 });

@@ -2,7 +2,9 @@
 import { canonicalJson } from '../../core/canonical-json.js';
 import type { CompileNote, PolicyOrigin, ResolvedProxy } from '../../policies/model.js';
 
-const origin = (o: PolicyOrigin) => `${o.name} ${o.entry} (${o.file})`;
+const origin = (o: PolicyOrigin) => `${o.name} ${o.entry} [${o.matched}] (${o.file})`;
+const mergedFrom = (origins: readonly PolicyOrigin[]) =>
+  origins.length > 1 ? `merged from ${origins.map(origin).join(', then ')}; each later entry wins the fields it sets` : `from ${origins.map(origin).join('')}`;
 
 /**
  * Text: per inbound and outbound, each kind that matched, the entries merged (lowest priority
@@ -21,7 +23,7 @@ export function renderInspectText(input: { resolved: ResolvedProxy; notes: reado
       for (const rule of rules ?? []) {
         const clients = rule.clients.kind === 'Mesh' ? 'every client' : `${rule.clients.kind}${rule.clients.name ? ` ${rule.clients.name}` : ''}${rule.clients.tags ? ` ${canonicalJson(rule.clients.tags)}` : ''}`;
         lines.push(`      from ${clients}${rule.matches !== undefined ? ` matching ${canonicalJson(rule.matches)}` : ''}: ${canonicalJson(rule.conf)}`);
-        lines.push(`        merged from ${rule.origins.map(origin).join(', then ')}`);
+        lines.push(`        ${mergedFrom(rule.origins)}`);
       }
     }
   }
@@ -31,7 +33,7 @@ export function renderInspectText(input: { resolved: ResolvedProxy; notes: reado
     if (kinds.length === 0) lines.push(none);
     for (const [kind, resolved] of kinds) {
       lines.push(`    ${kind}: ${canonicalJson(resolved?.conf)}`);
-      lines.push(`      merged from ${(resolved?.origins ?? []).map(origin).join(', then ')}`);
+      lines.push(`      ${mergedFrom(resolved?.origins ?? [])}`);
     }
   }
   for (const note of input.notes) lines.push(`  ${note.code} ${note.kind}: ${note.message}`);

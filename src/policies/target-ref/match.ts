@@ -83,3 +83,12 @@ export function coversClients(outer: ClientSelector, inner: ClientSelector): boo
   if (inner.kind === 'Mesh') return false;
   return includesAll(innerTags, outerTags);
 }
+
+/** A targetRef in a few words, for inspect: `Mesh`, `Dataplane app=api`, `MeshService orders :8080`. */
+export function describeTargetRef(ref: TargetRef | undefined): string {
+  if (!ref) return 'Mesh';
+  const pairs = (map: Readonly<Record<string, string>> | undefined) => Object.entries(map ?? {}).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => `${k}=${v}`);
+  return [ref.kind, ref.name, ...pairs(ref.labels), ...pairs(ref.tags), ref.sectionName !== undefined ? `:${ref.sectionName}` : undefined, ref.proxyTypes ? `(${ref.proxyTypes.join(',')})` : undefined]
+    .filter((part) => part !== undefined)
+    .join(' ');
+}
