@@ -105,7 +105,7 @@ export function createResolver(ctx: MeshContext, proxy: ProxyView, modules: read
             entries.push({ ...entry(policy, spec, `rules[${i}]`, rule.default, { kind: 'Mesh' }, undefined), ...(rule.matches !== undefined && { matches: rule.matches }) }),
           );
         }
-        if (entries.length > 0) result[module.kind] = inboundRules(entries);
+        if (entries.length > 0) result[module.kind] = inboundRules(entries, module);
       }
       return result;
     },
@@ -180,7 +180,7 @@ const CLIENT_RANK: Readonly<Record<ClientSelector['kind'], number>> = { Mesh: 0,
  * merge of every entry whose clients cover it, in rank order (MADR 005's rule view, with
  * selectors taken as they are written). Rules conditioned on `matches` stay separate.
  */
-function inboundRules(entries: Entry[]): ResolvedInboundRule[] {
+function inboundRules(entries: Entry[], module: PolicyModule): ResolvedInboundRule[] {
   entries.sort(compareRank);
   const plain = entries.filter((e) => e.matches === undefined);
   const selectors = new Map<string, ClientSelector>();
@@ -193,7 +193,8 @@ function inboundRules(entries: Entry[]): ResolvedInboundRule[] {
     .map((e) => ({ clients: e.clients, matches: e.matches, conf: e.conf, origins: [e.origin] }));
   for (const clients of ordered) {
     const covering = plain.filter((e) => coversClients(e.clients, clients));
-    rules.push({ clients, conf: covering.map((e) => e.conf).reduce<unknown>(mergeConf, undefined), origins: covering.map((e) => e.origin) });
+    const confs = covering.map((e) => e.conf);
+    rules.push({ clients, conf: module.mergeInbound ? module.mergeInbound(confs) : confs.reduce<unknown>(mergeConf, undefined), origins: covering.map((e) => e.origin) });
   }
   return rules;
 }

@@ -18,6 +18,8 @@ export interface PolicyModule<Spec = unknown> extends KindValidator<Spec> {
   readonly outboundConf?: (item: Readonly<Record<string, unknown>>) => unknown;
   /** Merges the confs of the `to[]` items that cover one outbound, lowest priority first; RFC 7396 when left out. */
   readonly mergeOutbound?: (confs: readonly unknown[]) => unknown;
+  /** Merges the confs of the inbound entries that cover one client selector, lowest priority first; RFC 7396 when left out. */
+  readonly mergeInbound?: (confs: readonly unknown[]) => unknown;
   readonly xds?: XdsHooks;
 }
 

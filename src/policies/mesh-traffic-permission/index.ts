@@ -2,6 +2,7 @@
 import { schemaId } from '../../core/resource.js';
 import type { MeshTrafficPermissionSpec } from '../../generated/mesh-traffic-permission.js';
 import type { PolicyModule } from '../types.js';
+import { meshTrafficPermissionXds, mergeMeshTrafficPermission } from './compile.js';
 import { validateMeshTrafficPermission } from './validate.js';
 
 export const meshTrafficPermission: PolicyModule<MeshTrafficPermissionSpec> = {
@@ -17,4 +18,6 @@ export const meshTrafficPermission: PolicyModule<MeshTrafficPermissionSpec> = {
   // `rules` lists combine across policies and a deny anywhere wins: no override, no conflict.
   conflictSections: ['from'],
   validate: validateMeshTrafficPermission,
+  mergeInbound: mergeMeshTrafficPermission,
+  xds: meshTrafficPermissionXds,
 };
