@@ -32,6 +32,8 @@ export interface Resolver {
    * equal outbound views, so replicas of one service share it (and what is built from it).
    */
   readonly outboundKey: string;
+  /** Entries of selected policies that gitmesh does not apply: route-level `to[]` entries (kind MeshHTTPRoute). */
+  readonly unapplied: readonly PolicyOrigin[];
 }
 
 /** Per-commit shared state of resolution: a policy index per kind and resolved outbounds by key. */
@@ -92,8 +94,16 @@ export function createResolver(ctx: MeshContext, proxy: ProxyView, modules: read
   const outboundKey = selectedByModule
     .map(({ module, selected }) => `${module.kind}:${selected.filter((s) => s.selection.outbounds && s.spec.to).map((s) => s.policy.name).join(',')}`)
     .join('|');
+  const unapplied = selectedByModule.flatMap(({ selected }) =>
+    selected.flatMap(({ policy, spec, selection }) =>
+      selection.outbounds
+        ? (spec.to ?? []).flatMap((item, i) => (item.targetRef.kind === 'MeshHTTPRoute' ? [entry(policy, spec, `to[${i}]`, undefined, { kind: 'Mesh' }, { section: 'to', ref: item.targetRef }).origin] : []))
+        : [],
+    ),
+  );
   return {
     outboundKey,
+    unapplied,
     inbound(view) {
       const result: Partial<Record<Kind, ResolvedInboundRule[]>> = {};
       for (const { module, selected } of selectedByModule) {

@@ -82,6 +82,10 @@ export function translate(
     else translateInbound(build, inbound);
   }
   if (resolved.proxy.flavour === 'envoy' && resolved.proxy.transparentProxy) addPassthrough(build, resolved.proxy.transparentProxy);
+  for (const origin of resolver.unapplied) {
+    const message = `${origin.kind} ${origin.name} ${origin.entry} targets a MeshHTTPRoute; gitmesh does not apply route-level entries yet, so it has no effect`;
+    build.notes.set(`${origin.kind}|GM404|${message}`, { code: 'GM404', message, kind: origin.kind, proxy: build.proxy.id, origins: [origin] });
+  }
   const sorted = (map: Map<string, XdsMessage>) => [...map.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, v]) => v);
   const notes = [...build.notes.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, n]) => n);
   return { xds: { listeners: sorted(build.listeners), clusters: sorted(build.clusters), endpoints: sorted(build.endpoints), routes: sorted(build.routes), secrets: [] }, notes };

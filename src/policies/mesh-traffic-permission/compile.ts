@@ -47,9 +47,9 @@ function clientPrincipal(mesh: string, clients: ClientSelector): XdsMessage {
   return ids.length === 0 ? { any: true } : allOf(ids);
 }
 
-function spiffePrincipal(match: SpiffeMatch): XdsMessage | undefined {
-  const id = match.spiffeID;
-  return id && principalName(id.type === 'Prefix' ? { prefix: id.value } : { exact: id.value });
+/** The principals of SPIFFE matches (exact or prefix on the client certificate's URI SAN). */
+function spiffePrincipals(matches: readonly SpiffeMatch[]): XdsMessage[] {
+  return matches.flatMap(({ spiffeID: id }) => (id ? [principalName(id.type === 'Prefix' ? { prefix: id.value } : { exact: id.value })] : []));
 }
 
 /**
@@ -62,7 +62,7 @@ function rbacRules(mesh: string, rules: readonly ResolvedInboundRule[]): { rules
   const policies: Record<string, XdsMessage> = {};
   const shadow: Record<string, XdsMessage> = {};
   const spiffe = rules.map((r) => r.conf as Conf).filter((c) => LISTS.some((l) => c[l]));
-  const denied = spiffe.flatMap((c) => c.deny ?? []).flatMap((m) => spiffePrincipal(m) ?? []);
+  const denied = spiffePrincipals(spiffe.flatMap((c) => c.deny ?? []));
   const notDenied = (principal: XdsMessage) => (denied.length === 0 ? principal : allOf([principal, { not_id: anyOf(denied) }]));
   const fromRules = rules.filter((r) => (r.conf as Conf).action !== undefined);
   fromRules.forEach((rule, i) => {
@@ -75,9 +75,9 @@ function rbacRules(mesh: string, rules: readonly ResolvedInboundRule[]): { rules
     policies[name] = { permissions: [{ any: true }], principals: [principal] };
     if (action === 'AllowWithShadowDeny') shadow[name] = { permissions: [{ any: true }], principals: [own] };
   });
-  const allowed = spiffe.flatMap((c) => [...(c.allow ?? []), ...(c.allowWithShadowDeny ?? [])]).flatMap((m) => spiffePrincipal(m) ?? []);
+  const allowed = spiffePrincipals(spiffe.flatMap((c) => [...(c.allow ?? []), ...(c.allowWithShadowDeny ?? [])]));
   if (allowed.length > 0) policies['MeshTrafficPermission rules'] = { permissions: [{ any: true }], principals: [notDenied(anyOf(allowed))] };
-  const shadowed = spiffe.flatMap((c) => c.allowWithShadowDeny ?? []).flatMap((m) => spiffePrincipal(m) ?? []);
+  const shadowed = spiffePrincipals(spiffe.flatMap((c) => c.allowWithShadowDeny ?? []));
   if (shadowed.length > 0) shadow['MeshTrafficPermission rules'] = { permissions: [{ any: true }], principals: [anyOf(shadowed)] };
   // ALLOW is the RBAC default action: it is left out, as proto3 JSON leaves defaults out.
   return { rules: { policies }, ...(Object.keys(shadow).length > 0 && { shadow: { action: 'DENY', policies: shadow } }) };
