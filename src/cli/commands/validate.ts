@@ -1,6 +1,8 @@
 // `gitmesh validate [PATH]`: load + validate a folder, render diagnostics, exit 0/1/2.
 import { Command, Option } from 'commander';
 import { relative, resolve } from 'node:path';
+import { lintCompiled } from '../../compile/lint.js';
+import { compareDiagnostics, countBySeverity } from '../../core/diagnostics.js';
 import { validateFiles } from '../../policies/validate-files.js';
 import { readFolder } from '../../source/folder.js';
 import { DEFAULT_LIMITS } from '../../source/types.js';
@@ -37,7 +39,12 @@ export function validateCommand(io: CliIo, setExit: (code: number) => void, vers
         throw new UsageError((error as Error).message);
       }
       const read = await readFolder(resolve(io.cwd, path), { ...DEFAULT_LIMITS, maxFileSize });
-      const result = validateFiles({ files: read.files, sourceDiagnostics: read.diagnostics, suppress });
+      const validated = validateFiles({ files: read.files, sourceDiagnostics: read.diagnostics, suppress });
+      // A valid repository is also compiled for every proxy: what a flavour cannot express shows here too.
+      const compiled = validated.summary.errors === 0 ? lintCompiled(validated.resources, suppress) : { diagnostics: [], suppressed: 0 };
+      const diagnostics = [...validated.diagnostics, ...compiled.diagnostics].sort(compareDiagnostics);
+      const counts = countBySeverity(diagnostics);
+      const result = { diagnostics, summary: { ...validated.summary, ...counts, suppressed: validated.summary.suppressed + compiled.suppressed } };
       // Annotations and SARIF name files from the working directory (the workspace on CI), however PATH was written.
       const root = relative(io.cwd, resolve(io.cwd, path)) || '.';
       io.stdout(renderDiagnostics(options.format, { diagnostics: result.diagnostics, summary: result.summary, root, color: io.isTty, version }));
