@@ -1,8 +1,10 @@
-// npm run gen: regenerates src/generated/ from schemas/ (types and the schema bundle).
+// npm run gen: regenerates src/generated/ from schemas/ (types, the schema bundle, ajv standalone validators).
 // `--check` writes nothing and exits 1 when a generated file is stale.
 import { readdir, readFile, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import standalone from 'ajv/dist/standalone/index.js';
 import { compile } from 'json-schema-to-typescript';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -36,7 +38,73 @@ export async function generate(): Promise<Map<string, string>> {
   }
   out.set('schemas.ts', `${BANNER}/** Every JSON Schema in schemas/ (common first), for ajv. */\nexport const SCHEMAS: readonly object[] = ${JSON.stringify(bundle, null, 2)};\n`);
   out.set('index.ts', `${BANNER}${index.join('\n')}\n`);
+  out.set('validators.ts', validators(bundle));
   return out;
+}
+
+/**
+ * The options src/validate/schema.ts's error mapping relies on: every error (allErrors) with the
+ * failing subschema and value (verbose, for `parentSchema` titles and `data`).
+ */
+const AJV_OPTIONS = { allErrors: true, verbose: true, strict: true, strictRequired: false, allowUnionTypes: true } as const;
+
+/**
+ * ajv standalone code for every envelope definition (`<$id>#/$defs/Universal|Kubernetes`), so a
+ * run compiles no schema (STYLE.md §13). Self-contained: ajv's one runtime helper it needs is
+ * inlined, so the module imports nothing at run time. Exported as `VALIDATORS`, keyed
+ * `<$id>#<Envelope>`.
+ */
+function validators(bundle: readonly unknown[]): string {
+  const schemas = bundle as { $id: string; title?: string; $defs?: Record<string, unknown> }[];
+  const ajv = new Ajv2020({ ...AJV_OPTIONS, validateSchema: false, schemas: [...schemas], code: { source: true, esm: true, lines: true } });
+  const refs: Record<string, string> = {};
+  const keys: string[] = [];
+  for (const schema of schemas) {
+    for (const envelope of ['Universal', 'Kubernetes'] as const) {
+      if (!schema.$defs?.[envelope] || !schema.title) continue;
+      refs[`${schema.title}_${envelope}`] = `${schema.$id}#/$defs/${envelope}`;
+      keys.push(`  ${JSON.stringify(`${schema.$id}#${envelope}`)}: ${schema.title}_${envelope},`);
+    }
+  }
+  const code = standalone.default(ajv, refs)
+    .replace(/^"use strict";\n?/, '')
+    .replace(/require\("ajv\/dist\/runtime\/ucs2length"\)\.default/g, 'ucs2length')
+    // ASCII only (non-ASCII occurs only inside string literals): Node decodes and V8 scans a
+    // one-byte source faster, and this module is parsed on every start.
+    .replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  const left = /require\([^)]*\)/.exec(code);
+  if (left) throw new Error(`gen: ajv standalone code needs ${left[0]}, which validators.ts does not provide`);
+  return `${BANNER}// @ts-nocheck: ajv standalone output, typed through VALIDATORS at the end.
+import type { ErrorObject } from 'ajv';
+
+/** A standalone validator: \`errors\` holds ajv's errors (with allErrors and verbose) after a failed call. */
+export interface StandaloneValidator {
+  (data: unknown): boolean;
+  errors?: ErrorObject[] | null;
+}
+
+/** Length in Unicode code points, as ajv's runtime ucs2length (for minLength and maxLength). */
+function ucs2length(str) {
+  const len = str.length;
+  let length = 0;
+  let pos = 0;
+  let value;
+  while (pos < len) {
+    length++;
+    value = str.charCodeAt(pos++);
+    if (value >= 0xd800 && value <= 0xdbff && pos < len) {
+      value = str.charCodeAt(pos);
+      if ((value & 0xfc00) === 0xdc00) pos++;
+    }
+  }
+  return length;
+}
+${code}
+/** The validator of each envelope definition, keyed \`<$id>#<Envelope>\`. */
+export const VALIDATORS: Readonly<Record<string, StandaloneValidator>> = {
+${keys.join('\n')}
+};
+`;
 }
 
 /**

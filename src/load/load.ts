@@ -1,11 +1,14 @@
 // Files to resources: multi-document YAML in either envelope, with a position for every node.
-import { Composer, isMap, isPair, isScalar, isSeq, Lexer, LineCounter, Parser, type Document, type Node } from 'yaml';
+import { isUtf8 } from 'node:buffer';
+import type { Document, LineCounter, Node } from 'yaml';
 import type { Code } from '../core/codes.js';
 import { diagnostic, type Diagnostic, type FieldPath } from '../core/diagnostics.js';
-import { isKind, type Envelope, type Resource } from '../core/resource.js';
+import { isKind, type Envelope, type Origin, type Resource } from '../core/resource.js';
 import type { SourceFile } from '../source/types.js';
+import { readFast } from './fast.js';
 import { locateInDocument } from './positions.js';
 import { firstInvalidUtf8, looksBinary, NestingGuard, positionOfByte } from './text.js';
+import { yamlPackage } from './yaml-package.js';
 
 /** What the loader read: resources in file order, and what it could not read. */
 export interface LoadResult {
@@ -22,6 +25,11 @@ export interface LoadOptions {
   readonly maxDepth?: number;
   /** Most YAML documents read from one file (default 10,000); a file with more is not read. */
   readonly maxDocuments?: number;
+  /**
+   * Whether files may be read the fast way (default true). Either way gives the same result;
+   * false reads every file the guarded way (for tests that compare the two, and benchmarks).
+   */
+  readonly fast?: boolean;
 }
 
 /** Defaults of LoadOptions. */
@@ -37,6 +45,12 @@ const UNIVERSAL_ENVELOPE_KEYS = new Set(['type', 'name', 'mesh', 'labels', 'anno
 /**
  * Parses every file into resources. Pure: never throws on content, whatever the bytes; every
  * problem becomes a diagnostic located in its file. Documents that are empty are skipped.
+ *
+ * Two ways through a file, one outcome. The fast way (fast.ts) reads values with js-yaml and is
+ * taken only for text it reads exactly as the yaml package does, with no error or warning;
+ * positions are then found on demand, by parsing that one file with the yaml package the first
+ * time a diagnostic needs a line. Everything else goes the guarded way: the yaml package with
+ * its positions, limits and diagnostics, as the single source of every GM1xx.
  */
 export function loadFiles(files: readonly SourceFile[], options: LoadOptions = {}): LoadResult {
   const resources: Resource[] = [];
@@ -45,22 +59,76 @@ export function loadFiles(files: readonly SourceFile[], options: LoadOptions = {
   return { resources, diagnostics, files: files.length };
 }
 
+const decoder = new TextDecoder('utf-8', { ignoreBOM: false });
+
+function limitsOf(options: LoadOptions): { maxDepth: number; maxDocuments: number } {
+  return { maxDepth: options.maxDepth ?? LOAD_DEFAULTS.maxDepth, maxDocuments: options.maxDocuments ?? LOAD_DEFAULTS.maxDocuments };
+}
+
 function loadFile(file: SourceFile, options: LoadOptions, resources: Resource[], diagnostics: Diagnostic[]): void {
   const at = (code: Code, message: string, line = 1, column = 1, hint?: string) =>
     diagnostics.push(diagnostic(code, { file: file.path, line, column }, message, hint === undefined ? {} : { hint }));
   if (looksBinary(file.bytes)) return void at('GM106', `${file.path} is a binary file, not YAML`);
-  const bad = firstInvalidUtf8(file.bytes);
-  if (bad >= 0) {
+  if (!isUtf8(file.bytes)) {
+    const bad = firstInvalidUtf8(file.bytes);
     const pos = positionOfByte(file.bytes, bad);
     return void at('GM105', `byte 0x${file.bytes[bad]!.toString(16).padStart(2, '0')} at offset ${bad} is not valid UTF-8`, pos.line, pos.column);
   }
-  const text = new TextDecoder('utf-8', { ignoreBOM: false }).decode(file.bytes);
+  const text = decoder.decode(file.bytes);
+  const { maxDepth, maxDocuments } = limitsOf(options);
+  const values = options.fast === false ? undefined : readFast(text, { maxDepth, maxDocuments });
+  if (values) return loadRead(file.path, text, values, options, resources, diagnostics);
+  const parsed = parseDocuments(text, maxDepth, maxDocuments);
+  if ('error' in parsed) {
+    const { error } = parsed;
+    if (error.kind === 'threw') {
+      // A bug or a limit of the yaml package; the file still ends as a diagnostic, never a crash.
+      const deep = error.cause instanceof RangeError;
+      return void at(deep ? 'GM104' : 'GM101', deep ? 'the file nests too deeply to read' : `the file cannot be read: ${firstLine(String(error.cause))}`);
+    }
+    if (error.kind === 'nesting') {
+      return void at('GM104', `${file.path} nests (or indents) deeper than ${error.limit} levels at line ${error.line}; it is not read`, error.line, error.column);
+    }
+    return void at('GM110', `${file.path} holds more than ${maxDocuments} YAML documents, over the limit per file; it is not read`, 1, 1, `Split the file: gitmesh reads at most ${maxDocuments} documents per file.`);
+  }
+  parsed.documents.forEach((doc, index) => loadDocument(file.path, doc, index, parsed.lineCounter, options, resources, diagnostics));
+}
+
+/**
+ * The documents of a file read the fast way. Positions come from the whole file parsed the
+ * guarded way, once, when a diagnostic first needs one. The fast way takes only text both
+ * parsers read alike (test/load/fast.test.ts compares them), so the document is there; were it
+ * not, the position falls back to the file's start.
+ */
+function loadRead(file: string, text: string, values: readonly unknown[], options: LoadOptions, resources: Resource[], diagnostics: Diagnostic[]): void {
+  const { maxDepth, maxDocuments } = limitsOf(options);
+  let parsed: ReturnType<typeof parseDocuments> | undefined;
+  const locatorOf = (index: number) => (path: FieldPath, atKey?: boolean) => {
+    parsed ??= parseDocuments(text, maxDepth, maxDocuments);
+    const doc = 'documents' in parsed ? parsed.documents[index] : undefined;
+    return doc && 'documents' in parsed ? locateInDocument(doc, parsed.lineCounter, path, atKey) : { line: 1, column: 1 };
+  };
+  values.forEach((value, index) => loadValue(file, value, index, locatorOf(index), options, resources, diagnostics, false));
+}
+
+type ParseError =
+  | { readonly kind: 'threw'; readonly cause: unknown }
+  | { readonly kind: 'nesting'; readonly limit: number; readonly line: number; readonly column: number }
+  | { readonly kind: 'documents' };
+
+/**
+ * The guarded parse: the yaml package's documents of `text`, with positions, or the reason the
+ * file is not read. Parses as a stream, so a hostile file is refused before the yaml package
+ * spends memory on it: nesting is bounded while lexing (the composer recurses per level and its
+ * memory grows with depth), and reading stops at the document limit.
+ */
+function parseDocuments(
+  text: string,
+  maxDepth: number,
+  maxDocuments: number,
+): { documents: Document.Parsed[]; lineCounter: LineCounter } | { error: ParseError } {
+  const { Composer, Lexer, LineCounter, Parser } = yamlPackage();
   const lineCounter = new LineCounter();
-  const maxDepth = options.maxDepth ?? LOAD_DEFAULTS.maxDepth;
-  const maxDocuments = options.maxDocuments ?? LOAD_DEFAULTS.maxDocuments;
-  // Parse as a stream, so a hostile file is refused before the yaml package spends memory on it:
-  // nesting is bounded while lexing (the composer recurses per level and its memory grows with
-  // depth), and reading stops at the document limit.
   const guard = new NestingGuard(Math.max(512, maxDepth * 8));
   const documents: Document.Parsed[] = [];
   let tooMany = false;
@@ -75,27 +143,24 @@ function loadFile(file: SourceFile, options: LoadOptions, resources: Resource[],
       yield* parser.end();
     };
     // uniqueKeys: false because the yaml package checks keys pairwise (quadratic in a mapping's
-    // size); duplicateKeys() below does it in linear time.
-    for (const doc of new Composer({ uniqueKeys: false }).compose(tokens())) {
+    // size); duplicateKeys() below does it in linear time. logLevel: 'error' keeps its notice
+    // about collection keys off stderr (process.emitWarning); diagnostics come from doc.warnings.
+    for (const doc of new Composer({ uniqueKeys: false, logLevel: 'error' }).compose(tokens())) {
       if (documents.length >= maxDocuments) {
         tooMany = true;
         break;
       }
       documents.push(doc);
     }
-  } catch (error) {
-    // A bug or a limit of the yaml package; the file still ends as a diagnostic, never a crash.
-    const deep = error instanceof RangeError;
-    return void at(deep ? 'GM104' : 'GM101', deep ? 'the file nests too deeply to read' : `the file cannot be read: ${firstLine(String(error))}`);
+  } catch (cause) {
+    return { error: { kind: 'threw', cause } };
   }
   if (guard.exceeded) {
     const pos = lineCounter.linePos(guard.offset);
-    return void at('GM104', `${file.path} nests (or indents) deeper than ${guard.limit} levels at line ${pos.line}; it is not read`, pos.line, pos.col);
+    return { error: { kind: 'nesting', limit: guard.limit, line: pos.line, column: pos.col } };
   }
-  if (tooMany) {
-    return void at('GM110', `${file.path} holds more than ${maxDocuments} YAML documents, over the limit per file; it is not read`, 1, 1, `Split the file: gitmesh reads at most ${maxDocuments} documents per file.`);
-  }
-  documents.forEach((doc, index) => loadDocument(file.path, doc, index, lineCounter, options, resources, diagnostics));
+  if (tooMany) return { error: { kind: 'documents' } };
+  return { documents, lineCounter };
 }
 
 function loadDocument(
@@ -134,7 +199,6 @@ function loadDocument(
     return;
   }
   const locate = (path: FieldPath, atKey?: boolean) => locateInDocument(doc, lineCounter, path, atKey);
-  const docStart = () => locate([]);
   let value: unknown;
   try {
     value = doc.toJS({ maxAliasCount: options.maxAliasCount ?? LOAD_DEFAULTS.maxAliasCount });
@@ -143,12 +207,27 @@ function loadDocument(
       error instanceof ReferenceError ? ['GM103', 'the document expands too many aliases']
       : error instanceof RangeError ? ['GM104', 'the document nests too deeply to read']
       : ['GM101', `the document cannot be read: ${firstLine(String(error))}`];
-    diagnostics.push(diagnostic(code, { file, ...docStart() }, message));
+    diagnostics.push(diagnostic(code, { file, ...locate([]) }, message));
     return;
   }
+  loadValue(file, value, index, locate, options, resources, diagnostics);
+}
+
+/** The checks and normalisation of one document's value, whichever way it was read (the fast way checked depth). */
+function loadValue(
+  file: string,
+  value: unknown,
+  index: number,
+  locate: Origin['locate'],
+  options: LoadOptions,
+  resources: Resource[],
+  diagnostics: Diagnostic[],
+  checkDepth = true,
+): void {
   if (value === null || value === undefined) return; // an empty document, e.g. a trailing `---`
+  const docStart = () => locate([]);
   const maxDepth = options.maxDepth ?? LOAD_DEFAULTS.maxDepth;
-  if (depthExceeds(value, maxDepth)) {
+  if (checkDepth && depthExceeds(value, maxDepth)) {
     diagnostics.push(diagnostic('GM104', { file, ...docStart() }, `the document nests deeper than ${maxDepth} levels`));
     return;
   }
@@ -231,6 +310,7 @@ function depthExceeds(value: unknown, maxDepth: number): boolean {
  * one a tool keeps differs. Iterative, and linear in the size of the document.
  */
 function duplicateKeys(doc: Document.Parsed): { key: string; first: number; second: number }[] {
+  const { isMap, isPair, isScalar, isSeq } = yamlPackage();
   const found: { key: string; first: number; second: number }[] = [];
   const stack: unknown[] = [doc.contents];
   while (stack.length > 0) {

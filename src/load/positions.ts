@@ -1,6 +1,7 @@
 // Maps a field path inside a parsed YAML document to the line and column of its node.
-import { isAlias, isMap, isPair, isScalar, isSeq, type Document, type LineCounter, type Node, type Pair, type YAMLMap } from 'yaml';
+import type { Document, LineCounter, Node, Pair, YAMLMap } from 'yaml';
 import type { FieldPath } from '../core/diagnostics.js';
+import { yamlPackage } from './yaml-package.js';
 
 /**
  * Returns the 1-based position of the node at `path`, or of its deepest existing ancestor
@@ -13,6 +14,7 @@ export function locateInDocument(
   path: FieldPath,
   atKey = false,
 ): { line: number; column: number } {
+  const { isAlias, isMap, isSeq } = yamlPackage();
   let node: Node | null = (doc.contents as Node | null) ?? null;
   let offset = node?.range?.[0] ?? doc.range?.[0] ?? 0;
   for (let i = 0; i < path.length && node; i++) {
@@ -50,6 +52,7 @@ const keyIndexes = new WeakMap<YAMLMap, Map<string, Pair>>();
 
 /** The first entry of a mapping whose scalar key reads `key`. */
 function findPair(map: YAMLMap, key: string): Pair | undefined {
+  const { isPair, isScalar } = yamlPackage();
   const matches = (p: unknown): p is Pair => isPair(p) && isScalar(p.key) && String(p.key.value) === key;
   if (map.items.length < INDEX_FROM) return map.items.find(matches);
   let index = keyIndexes.get(map);
