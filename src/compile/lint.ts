@@ -5,9 +5,10 @@ import type { CompileNote } from '../policies/model.js';
 import { annotationSuppressions, suppressedByRule, type SuppressRule } from '../validate/suppress.js';
 import { buildMeshContexts, compileProxy } from './compile.js';
 
-/** `to[0]` → ['to', 0]. */
+/** `to[0]` → ['to', 0]; a plain field name (`mtls`) → ['mtls']. */
 function entryPath(entry: string): FieldPath {
-  return [...entry.matchAll(/([A-Za-z]+)\[(\d+)\]/g)].flatMap((m) => [m[1]!, Number(m[2])]);
+  const indexed = [...entry.matchAll(/([A-Za-z]+)\[(\d+)\]/g)].flatMap((m) => [m[1]!, Number(m[2])]);
+  return indexed.length > 0 ? indexed : entry ? [entry] : [];
 }
 
 /**

@@ -82,6 +82,12 @@ export function translate(
     else translateInbound(build, inbound);
   }
   if (resolved.proxy.flavour === 'envoy' && resolved.proxy.transparentProxy) addPassthrough(build, resolved.proxy.transparentProxy);
+  if (ctx.mtls) {
+    // Until identity lands (DESIGN.md §10), say plainly what an mTLS mesh gets today.
+    const message = `mesh "${ctx.mesh}" enables mTLS, but gitmesh does not issue workload certificates yet (DESIGN.md §10): connections stay plaintext, and RBAC on client identities (MeshTrafficPermission) denies them`;
+    const origin: PolicyOrigin = { kind: 'Mesh', name: ctx.mesh, file: '', entry: 'mtls', matched: '' };
+    build.notes.set(`Mesh|GM404|${message}`, { code: 'GM404', message, kind: 'Mesh', proxy: build.proxy.id, origins: [origin] });
+  }
   for (const origin of resolver.unapplied) {
     const message = `${origin.kind} ${origin.name} ${origin.entry} targets a MeshHTTPRoute; gitmesh does not apply route-level entries yet, so it has no effect`;
     build.notes.set(`${origin.kind}|GM404|${message}`, { code: 'GM404', message, kind: origin.kind, proxy: build.proxy.id, origins: [origin] });
@@ -230,6 +236,11 @@ function loadAssignment(clusterName: string, endpoints: readonly { address: stri
   };
 }
 
+/** Modules in the order their inbound filters run: authorization first, then registry order. */
+function inboundOrder(modules: readonly PolicyModule[]): readonly PolicyModule[] {
+  return [...modules.filter((m) => m.xds?.authorizesInbound), ...modules.filter((m) => !m.xds?.authorizesInbound)];
+}
+
 function inboundContext(build: Build, inbound: ResolvedInbound) {
   return (module: PolicyModule): InboundContext => {
     const rules = inbound.policies[module.kind] ?? [];
@@ -247,7 +258,7 @@ function translateInbound(build: Build, resolved: ResolvedInbound): void {
   if (isHttpProtocol(inbound.protocol)) {
     const route: XdsMessage = { match: { prefix: '/' }, route: { cluster: localCluster } };
     for (const module of build.modules) module.xds?.inboundRoute?.(route, contextOf(module));
-    const httpFilters = build.modules.flatMap((module) => module.xds?.inboundHttpFilters?.(contextOf(module)) ?? []);
+    const httpFilters = inboundOrder(build.modules).flatMap((module) => module.xds?.inboundHttpFilters?.(contextOf(module)) ?? []);
     const hcm: XdsMessage = {
       stat_prefix: statPrefix,
       route_config: { name: `inbound:${inbound.service}`, virtual_hosts: [{ name: inbound.service, domains: ['*'], routes: [route] }] },
@@ -258,7 +269,7 @@ function translateInbound(build: Build, resolved: ResolvedInbound): void {
   } else {
     const tcpProxy: XdsMessage = { stat_prefix: statPrefix, cluster: localCluster };
     for (const module of build.modules) module.xds?.inboundTcpProxy?.(tcpProxy, contextOf(module));
-    const networkFilters = build.modules.flatMap((module) => module.xds?.inboundNetworkFilters?.(contextOf(module)) ?? []);
+    const networkFilters = inboundOrder(build.modules).flatMap((module) => module.xds?.inboundNetworkFilters?.(contextOf(module)) ?? []);
     filters = [...networkFilters, { name: 'envoy.filters.network.tcp_proxy', typed_config: typed(TYPE.tcpProxy, tcpProxy) }];
   }
   build.listeners.set(name, {
@@ -291,7 +302,7 @@ function translateGrpcServer(build: Build, resolved: ResolvedInbound): void {
   const contextOf = inboundContext(build, resolved);
   const route: XdsMessage = { match: { prefix: '/' }, non_forwarding_action: {} };
   for (const module of build.modules) module.xds?.inboundRoute?.(route, contextOf(module));
-  const httpFilters = build.modules.flatMap((module) => module.xds?.inboundHttpFilters?.(contextOf(module)) ?? []);
+  const httpFilters = inboundOrder(build.modules).flatMap((module) => module.xds?.inboundHttpFilters?.(contextOf(module)) ?? []);
   const hcm: XdsMessage = {
     stat_prefix: statName(`inbound_${inbound.address}_${inbound.port}`),
     route_config: { name: `inbound:${inbound.service}`, virtual_hosts: [{ name: inbound.service, domains: ['*'], routes: [route] }] },

@@ -79,6 +79,8 @@ export interface XdsHooks {
   readonly route?: (route: XdsMessage, ctx: OutboundContext) => void;
   readonly outboundHcm?: (hcm: XdsMessage, ctx: OutboundContext) => void;
   readonly outboundTcpProxy?: (tcpProxy: XdsMessage, ctx: OutboundContext) => void;
+  /** The kind authorizes requests: its inbound filters go before every other kind's (Kuma puts RBAC first), so denied clients spend nothing. */
+  readonly authorizesInbound?: true;
   /** HTTP filters for an inbound, placed before the router in registry order. */
   readonly inboundHttpFilters?: (ctx: InboundContext) => XdsMessage[];
   /** Network filters for a TCP inbound, placed before the TCP proxy in registry order. */

@@ -101,4 +101,29 @@ test('inspect names the policies that matched each inbound and outbound, and wha
   assert.ok(json.resolved.outbounds.some((o) => o.outbound.service === 'api'));
 });
 
+test('validate compiles every proxy: what a flavour cannot express is a warning at the policy entry, and can be suppressed', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gitmesh-cli-'));
+  const policy = (annotation: string) => `type: MeshTimeout
+name: idle
+mesh: default
+${annotation}spec:
+  targetRef: {kind: Mesh}
+  to:
+    - targetRef: {kind: Mesh}
+      default: {idleTimeout: 10m}
+`;
+  writeFileSync(join(dir, 'mesh.yaml'), readFileSync('test/fixtures/base-mesh.yaml', 'utf8').replace('name: web-1\nmesh: default\nlabels:\n', 'name: web-1\nmesh: default\nlabels:\n  gitmesh.io/proxyless: "true"\n'));
+  writeFileSync(join(dir, 'timeouts.yaml'), policy(''));
+  const json = JSON.parse((await gitmesh(['validate', dir, '--format', 'json'])).stdout) as { diagnostics: { code: string; file: string; line: number; message: string }[] };
+  const notes = json.diagnostics.filter((d) => d.code === 'GM401');
+  assert.ok(notes.length > 0, JSON.stringify(json.diagnostics));
+  assert.equal([notes[0]!.file, notes[0]!.line], ['timeouts.yaml', 7]);
+  assert.match(notes[0]!.message, /idleTimeout .*proxyless gRPC clients.* on proxy default\.web-1$/);
+  writeFileSync(join(dir, 'timeouts.yaml'), policy('annotations:\n  gitmesh.io/lint-suppress: "GM401: web ignores it, on purpose"\n'));
+  const suppressed = await gitmesh(['validate', dir]);
+  assert.is(suppressed.code, 0);
+  assert.not.match(suppressed.stdout, /GM401/);
+  assert.match(suppressed.stdout, /suppressed/);
+});
+
 test.run();

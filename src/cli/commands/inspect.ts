@@ -1,9 +1,7 @@
 // `gitmesh inspect MESH.NAME --repo SRC [--ref REF]`: which policies match a proxy and why.
 import { Command, Option } from 'commander';
-import { compileProxy, findDataplane } from '../../compile/compile.js';
-import { renderInspectText } from '../format/inspect.js';
 import { EXIT, type CliIo } from '../io.js';
-import { readDesired, repoOptions, type RepoOptions } from './desired.js';
+import { repoOptions, type RepoOptions } from './repo-options.js';
 
 export function inspectCommand(io: CliIo, setExit: (code: number) => void): Command {
   return repoOptions(new Command('inspect'))
@@ -12,6 +10,10 @@ export function inspectCommand(io: CliIo, setExit: (code: number) => void): Comm
     .addOption(new Option('--flavour <flavour>', 'compile as this flavour instead of the Dataplane\'s own').choices(['envoy', 'grpc']))
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
     .action(async (proxyId: string, options: RepoOptions & { format: 'text' | 'json'; flavour?: 'envoy' | 'grpc' }) => {
+      // Loaded on use: `validate` and `--help` need none of compile, protobuf or git.
+      const { compileProxy, findDataplane } = await import('../../compile/compile.js');
+      const { renderInspectText } = await import('../format/inspect.js');
+      const { readDesired } = await import('./desired.js');
       const desired = await readDesired(io, options);
       if ('exit' in desired) return setExit(desired.exit);
       const found = findDataplane(desired.contexts, proxyId);

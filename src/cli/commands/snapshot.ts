@@ -1,12 +1,7 @@
 // `gitmesh snapshot --repo SRC [--ref REF] --proxy MESH.NAME`: the compiled xDS of one proxy at one commit.
 import { Command, Option } from 'commander';
-import { compileProxy, findDataplane } from '../../compile/compile.js';
-import { decodeResource } from '../../xds/encode.js';
-import { checkConsistent, EncodeCache, makeSnapshot } from '../../xds/snapshot.js';
-import { PUSH_ORDER, RESOURCE_KEYS } from '../../xds/type-urls.js';
-import { renderDiagnostics } from '../format/diagnostics.js';
 import { EXIT, type CliIo } from '../io.js';
-import { readDesired, repoOptions, type RepoOptions } from './desired.js';
+import { repoOptions, type RepoOptions } from './repo-options.js';
 
 interface SnapshotOptions extends RepoOptions {
   proxy: string;
@@ -21,6 +16,13 @@ export function snapshotCommand(io: CliIo, setExit: (code: number) => void): Com
     .addOption(new Option('--flavour <flavour>', 'envoy sidecar or proxyless grpc (default: the Dataplane\'s gitmesh.io/proxyless label)').choices(['envoy', 'grpc']))
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
     .action(async (options: SnapshotOptions) => {
+      // Loaded on use: `validate` and `--help` need none of compile, protobuf or git.
+      const { compileProxy, findDataplane } = await import('../../compile/compile.js');
+      const { decodeResource } = await import('../../xds/encode.js');
+      const { checkConsistent, EncodeCache, makeSnapshot } = await import('../../xds/snapshot.js');
+      const { PUSH_ORDER, RESOURCE_KEYS } = await import('../../xds/type-urls.js');
+      const { renderDiagnostics } = await import('../format/diagnostics.js');
+      const { readDesired } = await import('./desired.js');
       const desired = await readDesired(io, options);
       if ('exit' in desired) return setExit(desired.exit);
       const found = findDataplane(desired.contexts, options.proxy);

@@ -2,6 +2,7 @@
 import { schemaId } from '../../core/resource.js';
 import type { MeshAccessLogSpec } from '../../generated/mesh-access-log.js';
 import type { PolicyModule } from '../types.js';
+import { meshAccessLogXds } from './compile.js';
 import { validateMeshAccessLog } from './validate.js';
 
 export const meshAccessLog: PolicyModule<MeshAccessLogSpec> = {
@@ -14,4 +15,5 @@ export const meshAccessLog: PolicyModule<MeshAccessLogSpec> = {
     from: ['Mesh'],
   },
   validate: validateMeshAccessLog,
+  xds: meshAccessLogXds,
 };

@@ -2,6 +2,7 @@
 import { schemaId } from '../../core/resource.js';
 import type { MeshFaultInjectionSpec } from '../../generated/mesh-fault-injection.js';
 import type { PolicyModule } from '../types.js';
+import { meshFaultInjectionXds } from './compile.js';
 import { validateMeshFaultInjection } from './validate.js';
 
 export const meshFaultInjection: PolicyModule<MeshFaultInjectionSpec> = {
@@ -16,4 +17,5 @@ export const meshFaultInjection: PolicyModule<MeshFaultInjectionSpec> = {
     fromDeprecated: false,
   },
   validate: validateMeshFaultInjection,
+  xds: meshFaultInjectionXds,
 };

@@ -2,6 +2,7 @@
 import { schemaId } from '../../core/resource.js';
 import type { MeshRateLimitSpec } from '../../generated/mesh-rate-limit.js';
 import type { PolicyModule } from '../types.js';
+import { meshRateLimitXds } from './compile.js';
 import { validateMeshRateLimit } from './validate.js';
 
 export const meshRateLimit: PolicyModule<MeshRateLimitSpec> = {
@@ -14,4 +15,5 @@ export const meshRateLimit: PolicyModule<MeshRateLimitSpec> = {
     from: ['Mesh'],
   },
   validate: validateMeshRateLimit,
+  xds: meshRateLimitXds,
 };

@@ -91,6 +91,7 @@ function enforced(ctx: InboundContext): boolean {
 }
 
 export const meshTrafficPermissionXds: XdsHooks = {
+  authorizesInbound: true,
   inboundHttpFilters(ctx) {
     if (!enforced(ctx)) return [];
     const { rules, shadow } = rbacRules(ctx.proxy.mesh, ctx.rules);
