@@ -120,6 +120,6 @@ export function formatCompileBench(r: CompileBenchResult): string[] {
   ];
 }
 
-if (process.argv[1]?.endsWith('compile.ts')) {
+if (process.argv[1]?.endsWith("bench/compile.ts")) {
   for (const line of formatCompileBench(await benchCompile())) console.log(line);
 }

@@ -3,6 +3,7 @@
 // --cli-runs N (runs of the built CLI as a process, default 3; 0 skips them), --keep.
 // Profile with: node --cpu-prof --cpu-prof-dir=bench/.out --import tsx bench/run.ts
 import { parseArgs } from 'node:util';
+import { benchCompile, formatCompileBench } from './compile.js';
 import { barVerdict, benchValidate, formatValidateBench, KUBECONFORM_FILES_PER_SECOND } from './validate.js';
 
 const { values } = parseArgs({
@@ -22,3 +23,6 @@ const { beaten } = barVerdict(result);
 console.log(
   `\nbar of issue 2 (> ${KUBECONFORM_FILES_PER_SECOND.toLocaleString('en-US')} files/s, warm): ${beaten ? 'BEATEN' : 'NOT BEATEN'} — ${Math.round((result.files * 1000) / result.warmMs).toLocaleString('en-US')} files/s`,
 );
+
+console.log('\n# compile: every proxy of a generated mesh (issue 3), compile + snapshot with one encode cache');
+for (const line of formatCompileBench(await benchCompile())) console.log(line);

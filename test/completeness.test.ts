@@ -21,10 +21,12 @@ for (const kind of POLICY_KINDS) {
     assert.is(schema.title, kind);
     assert.is(POLICIES.find((p) => p.kind === kind)?.schemaId, schema.$id);
     assert.ok(existsSync(`src/generated/${slug}.ts`), 'generated type');
-    for (const file of ['index.ts', 'validate.ts']) assert.ok(existsSync(`src/policies/${slug}/${file}`), file);
+    for (const file of ['index.ts', 'validate.ts', 'compile.ts']) assert.ok(existsSync(`src/policies/${slug}/${file}`), file);
     const cases = readdirSync(`test/policies/${slug}/cases`);
     assert.ok(cases.some((f) => f.startsWith('valid-')), 'a valid case');
     assert.ok(cases.filter((f) => f.startsWith('invalid-')).length >= 3, 'three invalid cases');
+    assert.ok(cases.some((f) => /^golden-.*\.input\.yaml$/.test(f)), 'a golden compile case');
+    assert.ok(POLICIES.find((p) => p.kind === kind)?.xds, 'xDS hooks wired into the module');
     assert.ok(existsSync(`test/policies/${slug}/${slug}.test.ts`), 'the test file');
   });
 }

@@ -1,9 +1,18 @@
 // Compile every proxy of a valid repository and report, as diagnostics, what could not apply.
+import { canonicalJson } from '../core/canonical-json.js';
 import { diagnostic, type Diagnostic, type FieldPath } from '../core/diagnostics.js';
 import { resourceId, type Resource } from '../core/resource.js';
 import type { CompileNote } from '../policies/model.js';
 import { annotationSuppressions, suppressedByRule, type SuppressRule } from '../validate/suppress.js';
 import { buildMeshContexts, compileProxy } from './compile.js';
+
+/** What compile notes can depend on: a Dataplane without its name and addresses. */
+function shapeOf(dataplane: Resource): string {
+  const { networking, ...rest } = (dataplane.spec ?? {}) as { networking?: Record<string, unknown> };
+  const { address: _address, advertisedAddress: _advertised, inbound, ...net } = networking ?? {};
+  const inbounds = ((inbound as Record<string, unknown>[] | undefined) ?? []).map(({ address: _a, serviceAddress: _s, ...i }) => i);
+  return canonicalJson({ labels: dataplane.labels, rest, net, inbounds });
+}
 
 /** `to[0]` → ['to', 0]; a plain field name (`mtls`) → ['mtls']. */
 function entryPath(entry: string): FieldPath {
@@ -21,7 +30,17 @@ export function lintCompiled(resources: readonly Resource[], suppress: readonly 
   const found = new Map<string, { note: CompileNote; proxies: string[] }>();
   const diagnostics: Diagnostic[] = [];
   for (const ctx of buildMeshContexts(resources).values()) {
+    // Notes never depend on a proxy's name or addresses: compile one proxy per shape (replicas share one).
+    const shapes = new Map<string, string[]>();
+    const first = new Map<string, (typeof ctx.dataplanes)[number]>();
     for (const dataplane of ctx.dataplanes) {
+      const key = shapeOf(dataplane);
+      const ids = shapes.get(key);
+      if (ids) ids.push(`${dataplane.mesh}.${dataplane.name}`);
+      else shapes.set(key, [`${dataplane.mesh}.${dataplane.name}`]), first.set(key, dataplane);
+    }
+    for (const [key, ids] of shapes) {
+      const dataplane = first.get(key)!;
       let notes: readonly CompileNote[];
       try {
         notes = compileProxy(ctx, dataplane).notes;
@@ -32,10 +51,10 @@ export function lintCompiled(resources: readonly Resource[], suppress: readonly 
       }
       for (const note of notes) {
         const origin = note.origins[0];
-        const key = `${note.code}|${note.message}|${origin ? `${origin.kind}/${origin.name}/${origin.entry}` : ''}`;
-        const seen = found.get(key);
-        if (seen) seen.proxies.push(note.proxy);
-        else found.set(key, { note, proxies: [note.proxy] });
+        const noteKey = `${note.code}|${note.message}|${origin ? `${origin.kind}/${origin.name}/${origin.entry}` : ''}`;
+        const seen = found.get(noteKey);
+        if (seen) seen.proxies.push(...ids);
+        else found.set(noteKey, { note, proxies: [...ids] });
       }
     }
   }
