@@ -32,8 +32,11 @@ export interface Resolver {
    * equal outbound views, so replicas of one service share it (and what is built from it).
    */
   readonly outboundKey: string;
-  /** Entries of selected policies that gitmesh does not apply: route-level `to[]` entries (kind MeshHTTPRoute). */
-  readonly unapplied: readonly PolicyOrigin[];
+  /**
+   * Route-level confs: `to[]` entries that target a MeshHTTPRoute, by route name and kind,
+   * merged as outbound entries are. They apply to the routes that route contributes.
+   */
+  readonly routeLevel: Readonly<Record<string, Partial<Record<Kind, ResolvedConf>>>>;
 }
 
 /** Per-commit shared state of resolution: a policy index per kind and resolved outbounds by key. */
@@ -94,16 +97,27 @@ export function createResolver(ctx: MeshContext, proxy: ProxyView, modules: read
   const outboundKey = selectedByModule
     .map(({ module, selected }) => `${module.kind}:${selected.filter((s) => s.selection.outbounds && s.spec.to).map((s) => s.policy.name).join(',')}`)
     .join('|');
-  const unapplied = selectedByModule.flatMap(({ selected }) =>
-    selected.flatMap(({ policy, spec, selection }) =>
-      selection.outbounds
-        ? (spec.to ?? []).flatMap((item, i) => (item.targetRef.kind === 'MeshHTTPRoute' ? [entry(policy, spec, `to[${i}]`, undefined, { kind: 'Mesh' }, { section: 'to', ref: item.targetRef }).origin] : []))
-        : [],
-    ),
-  );
+  const merged = (module: PolicyModule, entries: Entry[]): ResolvedConf => {
+    entries.sort(compareRank);
+    const confs = entries.map((e) => e.conf);
+    return { conf: module.mergeOutbound ? module.mergeOutbound(confs) : confs.reduce<unknown>(mergeConf, undefined), origins: entries.map((e) => e.origin) };
+  };
+  const routeLevel: Record<string, Partial<Record<Kind, ResolvedConf>>> = {};
+  for (const { module, selected } of selectedByModule) {
+    const byRoute = new Map<string, Entry[]>();
+    for (const { policy, spec, selection } of selected) {
+      if (!selection.outbounds) continue;
+      spec.to?.forEach((item, i) => {
+        if (item.targetRef.kind !== 'MeshHTTPRoute' || item.targetRef.name === undefined) return;
+        const list = byRoute.get(item.targetRef.name) ?? byRoute.set(item.targetRef.name, []).get(item.targetRef.name)!;
+        list.push(entry(policy, spec, `to[${i}]`, item.default, { kind: 'Mesh' }, { section: 'to', ref: item.targetRef }));
+      });
+    }
+    for (const [route, entries] of [...byRoute].sort(([a], [b]) => (a < b ? -1 : 1))) (routeLevel[route] ??= {})[module.kind] = merged(module, entries);
+  }
   return {
     outboundKey,
-    unapplied,
+    routeLevel,
     inbound(view) {
       const result: Partial<Record<Kind, ResolvedInboundRule[]>> = {};
       for (const { module, selected } of selectedByModule) {
@@ -130,17 +144,11 @@ export function createResolver(ctx: MeshContext, proxy: ProxyView, modules: read
           if (!selection.outbounds) continue;
           spec.to?.forEach((item, i) => {
             if (!coversOutbound(item.targetRef, view)) return;
-            const conf = module.outboundConf ? module.outboundConf(item) : item.default;
-            entries.push(entry(policy, spec, `to[${i}]`, conf, { kind: 'Mesh' }, { section: 'to', ref: item.targetRef }));
+            const at = entry(policy, spec, `to[${i}]`, undefined, { kind: 'Mesh' }, { section: 'to', ref: item.targetRef });
+            entries.push({ ...at, conf: module.outboundConf ? module.outboundConf(item, at.origin) : item.default });
           });
         }
-        if (entries.length === 0) continue;
-        entries.sort(compareRank);
-        const confs = entries.map((e) => e.conf);
-        result[module.kind] = {
-          conf: module.mergeOutbound ? module.mergeOutbound(confs) : confs.reduce<unknown>(mergeConf, undefined),
-          origins: entries.map((e) => e.origin),
-        };
+        if (entries.length > 0) result[module.kind] = merged(module, entries);
       }
       memo.outbounds.set(key, result);
       return result;
@@ -157,6 +165,7 @@ export function resolveProxy(ctx: MeshContext, proxy: ProxyView, modules: readon
     proxy,
     inbounds: proxy.inbounds.map((view) => ({ inbound: view, policies: resolver.inbound(view) })),
     outbounds: proxy.outbounds.map((view) => ({ outbound: view, policies: resolver.outbound(view) })),
+    ...(Object.keys(resolver.routeLevel).length > 0 && { routeLevel: resolver.routeLevel }),
   };
 }
 

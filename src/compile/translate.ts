@@ -4,6 +4,7 @@ import { ADS_SOURCE, socketAddress, statName, typed, TYPE, type XdsMessage } fro
 import { backendCluster } from '../policies/backends.js';
 import { isHttpProtocol, type CompileNote, type InboundView, type OutboundView, type PolicyOrigin, type ProxyView, type ResolvedInbound, type ResolvedProxy } from '../policies/model.js';
 import { includesAll } from '../policies/target-ref/match.js';
+import { mergeConf } from '../policies/target-ref/merge.js';
 import type { Backend, CompileNoteCode, HookContext, InboundContext, OutboundContext, PolicyModule } from '../policies/types.js';
 import type { MeshContext } from './mesh-context.js';
 import type { Resolver } from './resolve.js';
@@ -88,10 +89,6 @@ export function translate(
     const origin: PolicyOrigin = { kind: 'Mesh', name: ctx.mesh, file: '', entry: 'mtls', matched: '' };
     build.notes.set(`Mesh|GM404|${message}`, { code: 'GM404', message, kind: 'Mesh', proxy: build.proxy.id, origins: [origin] });
   }
-  for (const origin of resolver.unapplied) {
-    const message = `${origin.kind} ${origin.name} ${origin.entry} targets a MeshHTTPRoute; gitmesh does not apply route-level entries yet, so it has no effect`;
-    build.notes.set(`${origin.kind}|GM404|${message}`, { code: 'GM404', message, kind: origin.kind, proxy: build.proxy.id, origins: [origin] });
-  }
   const sorted = (map: Map<string, XdsMessage>) => [...map.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, v]) => v);
   const notes = [...build.notes.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, n]) => n);
   return { xds: { listeners: sorted(build.listeners), clusters: sorted(build.clusters), endpoints: sorted(build.endpoints), routes: sorted(build.routes), secrets: [] }, notes };
@@ -146,15 +143,25 @@ function translateOutbound(build: Build, outbound: OutboundView, policies: Retur
   if (http) {
     let routes: XdsMessage[] = [{ match: { prefix: '/' }, route: { cluster: outbound.service } }];
     let backends: Backend[] = [{ service: outbound.service, weight: 1 }];
+    let sources: readonly (readonly string[])[] = [];
     for (const module of modules) {
       const made = module.xds?.httpRoutes?.(contextOf(module));
       // The first route kind to answer wins: MeshHTTPRoute (100) over MeshTCPRoute (200), as Kuma.
       if (made) {
         ({ routes, backends } = made);
+        sources = made.routeSources ?? [];
         break;
       }
     }
-    for (const route of routes) for (const module of modules) module.xds?.route?.(route, contextOf(module));
+    routes.forEach((route, i) => {
+      for (const module of modules) {
+        const ctx = contextOf(module);
+        const routeConfs = (sources[i] ?? []).flatMap((name) => build.resolver.routeLevel[name]?.[module.kind] ?? []);
+        // A route-level entry overrides the outbound conf for the routes of its MeshHTTPRoute.
+        const conf = routeConfs.reduce<unknown>((acc, r) => mergeConf(acc, r.conf), ctx.conf);
+        module.xds?.route?.(route, routeConfs.length > 0 ? { ...ctx, conf } : ctx);
+      }
+    });
     const routeName = `outbound:${outbound.service}`;
     build.routes.set(routeName, { name: routeName, virtual_hosts: [{ name: outbound.service, domains: ['*'], routes }] });
     const hcm: XdsMessage = { stat_prefix: statPrefix, rds: { config_source: ADS_SOURCE, route_config_name: routeName }, http_filters: [ROUTER] };

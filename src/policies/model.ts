@@ -110,6 +110,8 @@ export interface ResolvedProxy {
   readonly proxy: ProxyView;
   readonly inbounds: readonly ResolvedInbound[];
   readonly outbounds: readonly ResolvedOutbound[];
+  /** Route-level confs (to[] entries targeting a MeshHTTPRoute), by route name and kind. */
+  readonly routeLevel?: Readonly<Record<string, Partial<Record<Kind, ResolvedConf>>>>;
 }
 
 

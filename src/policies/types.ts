@@ -1,7 +1,7 @@
 // PolicyModule: what every policy kind declares, in one shape; the compiler never switches on kind.
 import type { Kind } from '../core/resource.js';
 import type { XdsMessage } from '../core/xds-json.js';
-import type { InboundView, OutboundView, ProxyView, ResolvedInboundRule, ServiceView } from './model.js';
+import type { InboundView, OutboundView, PolicyOrigin, ProxyView, ResolvedInboundRule, ServiceView } from './model.js';
 import type { KindValidator, TargetRefRules } from '../validate/index.js';
 
 /**
@@ -15,7 +15,7 @@ export interface PolicyModule<Spec = unknown> extends KindValidator<Spec> {
   readonly schemaId: string;
   readonly targetRefs: TargetRefRules;
   /** The conf a `to[]` item contributes to an outbound; `item.default` when left out (route kinds differ). */
-  readonly outboundConf?: (item: Readonly<Record<string, unknown>>) => unknown;
+  readonly outboundConf?: (item: Readonly<Record<string, unknown>>, origin: PolicyOrigin) => unknown;
   /** Merges the confs of the `to[]` items that cover one outbound, lowest priority first; RFC 7396 when left out. */
   readonly mergeOutbound?: (confs: readonly unknown[]) => unknown;
   /** Merges the confs of the inbound entries that cover one client selector, lowest priority first; RFC 7396 when left out. */
@@ -69,13 +69,17 @@ export interface Backend {
  */
 export interface XdsHooks {
   /** The routes of an HTTP outbound (route kinds; the first kind in registry order that answers wins, so MeshHTTPRoute beats MeshTCPRoute); route actions name clusters via `backendCluster`. */
-  readonly httpRoutes?: (ctx: OutboundContext) => { routes: XdsMessage[]; backends: Backend[] } | undefined;
+  readonly httpRoutes?: (ctx: OutboundContext) => { routes: XdsMessage[]; backends: Backend[]; routeSources?: readonly (readonly string[])[] } | undefined;
   /** The backends of a TCP outbound (MeshTCPRoute). */
   readonly tcpBackends?: (ctx: OutboundContext) => Backend[] | undefined;
   readonly cluster?: (cluster: XdsMessage, ctx: OutboundContext) => void;
   /** The ClusterLoadAssignment of an outbound cluster (priorities, weights, overprovisioning). */
   readonly endpoints?: (loadAssignment: XdsMessage, ctx: OutboundContext) => void;
-  /** Each route of an HTTP outbound (after the route kinds made them). */
+  /**
+   * Each route of an HTTP outbound (after the route kinds made them). `ctx.conf` is the
+   * outbound conf merged with the route-level entries (to[] targeting a MeshHTTPRoute) of the
+   * MeshHTTPRoutes the route came from.
+   */
   readonly route?: (route: XdsMessage, ctx: OutboundContext) => void;
   readonly outboundHcm?: (hcm: XdsMessage, ctx: OutboundContext) => void;
   readonly outboundTcpProxy?: (tcpProxy: XdsMessage, ctx: OutboundContext) => void;

@@ -36,6 +36,13 @@ export function renderInspectText(input: { resolved: ResolvedProxy; notes: reado
       lines.push(`      ${mergedFrom(resolved?.origins ?? [])}`);
     }
   }
+  for (const [route, kinds] of Object.entries(input.resolved.routeLevel ?? {})) {
+    lines.push(`  routes of MeshHTTPRoute ${route}`);
+    for (const [kind, resolved] of Object.entries(kinds)) {
+      lines.push(`    ${kind}: ${canonicalJson(resolved?.conf)}`);
+      lines.push(`      ${mergedFrom(resolved?.origins ?? [])}`);
+    }
+  }
   for (const note of input.notes) lines.push(`  ${note.code} ${note.kind}: ${note.message}`);
   return lines.join('\n') + '\n';
 }

@@ -25,14 +25,18 @@ import type { Backend, OutboundContext, XdsHooks } from '../types.js';
  * Envoy evaluates them. `hostnames` only ever applies to builtin gateways.
  */
 export interface HTTPRouteConf {
-  readonly rules: readonly MeshHTTPRouteRule[];
+  readonly rules: readonly SourcedRule[];
   readonly hostnames?: readonly string[];
 }
 
+/** A rule and the MeshHTTPRoutes it came from (route-level policies follow them). */
+export type SourcedRule = MeshHTTPRouteRule & { readonly sources?: readonly string[] };
+
 /** What one `to[]` item contributes to an outbound: its rules (and gateway hostnames), not a `default`. */
-export function httpRouteOutboundConf(item: Readonly<Record<string, unknown>>): HTTPRouteConf {
+export function httpRouteOutboundConf(item: Readonly<Record<string, unknown>>, origin?: { readonly name: string }): HTTPRouteConf {
   const hostnames = item.hostnames as string[] | undefined;
-  return { rules: (item.rules as MeshHTTPRouteRule[] | undefined) ?? [], ...(hostnames !== undefined && { hostnames }) };
+  const rules = ((item.rules as MeshHTTPRouteRule[] | undefined) ?? []).map((rule) => (origin ? { ...rule, sources: [origin.name] } : rule));
+  return { rules, ...(hostnames !== undefined && { hostnames }) };
 }
 
 /**
@@ -49,19 +53,20 @@ export function httpRouteOutboundConf(item: Readonly<Record<string, unknown>>): 
 export function mergeHTTPRouteConfs(confs: readonly unknown[]): HTTPRouteConf {
   const list = (confs as readonly (HTTPRouteConf | undefined)[]).filter((c): c is HTTPRouteConf => c !== undefined);
   const ordered = [...list].reverse().flatMap((conf) => conf.rules);
-  const byKey = new Map<string, { matches: MeshHTTPRouteMatch[]; defaults: unknown[] }>();
+  const byKey = new Map<string, { matches: MeshHTTPRouteMatch[]; defaults: unknown[]; sources: Set<string> }>();
   for (const rule of ordered) {
     const key = canonicalJson(rule.matches);
-    const found = byKey.get(key);
-    if (found) found.defaults.push(rule.default);
-    else byKey.set(key, { matches: rule.matches, defaults: [rule.default] });
+    const found = byKey.get(key) ?? byKey.set(key, { matches: rule.matches, defaults: [], sources: new Set() }).get(key)!;
+    found.defaults.push(rule.default);
+    for (const source of rule.sources ?? []) found.sources.add(source);
   }
-  const merged = [...byKey.values()].map(({ matches, defaults }) => ({
+  const merged = [...byKey.values()].map(({ matches, defaults, sources }) => ({
     matches,
     default: ([...defaults].reverse().reduce<unknown>(mergeConf, undefined) ?? {}) as MeshHTTPRouteConf,
+    ...(sources.size > 0 && { sources: [...sources].sort() }),
   }));
-  const rules = merged
-    .flatMap((rule) => rule.matches.map((match) => ({ matches: [match], default: rule.default })))
+  const rules: SourcedRule[] = merged
+    .flatMap((rule) => rule.matches.map((match) => ({ matches: [match], default: rule.default, ...(rule.sources && { sources: rule.sources }) })))
     .map((rule, index) => ({ rule, index }))
     .sort((a, b) => compareMatch(a.rule.matches[0]!, b.rule.matches[0]!) || a.index - b.index)
     .map(({ rule }) => rule);
@@ -328,11 +333,12 @@ function describe(match: MeshHTTPRouteMatch): string {
  * emitted route matches every request (Kuma's catch-all). Routes that sort after a catch-all are
  * kept, as Kuma keeps them, and reported GM404: nothing reaches them. Pure; reports through `ctx.report`.
  */
-export function buildHTTPRoutes(ctx: OutboundContext, rules: readonly MeshHTTPRouteRule[]): { routes: XdsMessage[]; backends: Backend[] } {
+export function buildHTTPRoutes(ctx: OutboundContext, rules: readonly SourcedRule[]): { routes: XdsMessage[]; backends: Backend[]; routeSources: (readonly string[])[] } {
   const grpc = ctx.proxy.flavour === 'grpc';
   const to = `to ${ctx.outbound.service}`;
   const own: Backend = { service: ctx.outbound.service, weight: 1 };
   const routes: XdsMessage[] = [];
+  const routeSources: (readonly string[])[] = [];
   const backends: Backend[] = [];
   let catchAll = false;
   for (const rule of [...rules, { matches: [CATCH_ALL], default: {}, fallback: true }]) {
@@ -345,11 +351,12 @@ export function buildHTTPRoutes(ctx: OutboundContext, rules: readonly MeshHTTPRo
         ctx.report('GM404', `rule (${describe(match)} ${to}) never matches: it sorts after a rule that matches every request (a path match beats none, PathPrefix beats RegularExpression); give it a more specific path, e.g. PathPrefix / plus its conditions`);
       }
       routes.push(...made.routes);
+      for (const _ of made.routes) routeSources.push('sources' in rule ? (rule.sources ?? []) : []);
       backends.push(...made.backends);
       if (matchesEverything(match)) catchAll = true;
     }
   }
-  return { routes, backends: dedupeByCluster(backends) };
+  return { routes, backends: dedupeByCluster(backends), routeSources };
 }
 
 /** The backends whose clusters the translator must create: one per cluster name, first seen kept. */
