@@ -305,7 +305,12 @@ function translateInbound(build: Build, resolved: ResolvedInbound): void {
 /** The server-side Listener an xDS-enabled gRPC server asks for (gRFC A36): its inbound policies, no forwarding. */
 function translateGrpcServer(build: Build, resolved: ResolvedInbound): void {
   const inbound: InboundView = resolved.inbound;
-  if (!isHttpProtocol(inbound.protocol)) return;
+  if (!isHttpProtocol(inbound.protocol)) {
+    const message = `inbound ${inbound.name} (${inbound.protocol}): a proxyless gRPC server serves only HTTP/2, so this inbound gets no listener and no policy applies to it`;
+    const origin: PolicyOrigin = { kind: 'Dataplane', name: build.proxy.name, file: '', entry: 'networking', matched: '' };
+    build.notes.set(`Dataplane|GM401|${message}`, { code: 'GM401', message, kind: 'Dataplane', proxy: build.proxy.id, origins: [origin] });
+    return;
+  }
   const contextOf = inboundContext(build, resolved);
   const route: XdsMessage = { match: { prefix: '/' }, non_forwarding_action: {} };
   for (const module of build.modules) module.xds?.inboundRoute?.(route, contextOf(module));
