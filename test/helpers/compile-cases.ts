@@ -15,6 +15,8 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { buildMeshContexts, compileProxy, findDataplane } from '../../src/compile/compile.js';
+import type { Kind } from '../../src/core/resource.js';
+import type { OutboundContext } from '../../src/policies/types.js';
 import { validateFiles } from '../../src/policies/validate-files.js';
 import { decodeResource, encodeResource } from '../../src/xds/encode.js';
 import { RESOURCE_KEYS, TYPE_URLS, type XdsTypeName } from '../../src/xds/type-urls.js';
@@ -68,4 +70,23 @@ export function registerGoldenCases(dir: string, label: string, suite = test): v
       }
     });
   }
+}
+
+/** The hook context of one kind on a compiled proxy's first outbound (or the one `to` a service), for calling hooks again in tests. */
+export function outboundHookContext(
+  compiled: ReturnType<typeof compileCase>,
+  kind: Kind,
+  options: { to?: string; report?: OutboundContext['report']; service?: OutboundContext['service'] } = {},
+): OutboundContext {
+  const outbounds = compiled.resolved.outbounds;
+  const outbound = (options.to === undefined ? outbounds[0] : outbounds.find((o) => o.outbound.service === options.to))!;
+  return {
+    proxy: compiled.resolved.proxy,
+    mtls: false,
+    report: options.report ?? (() => undefined),
+    addCluster: () => undefined,
+    outbound: outbound.outbound,
+    service: options.service,
+    conf: outbound.policies[kind]!.conf,
+  };
 }

@@ -3,9 +3,8 @@ import { readFileSync } from 'node:fs';
 import * as assert from 'uvu/assert';
 import type { XdsMessage } from '../../../src/core/xds-json.js';
 import { fractionalPercent, meshFaultInjectionXds } from '../../../src/policies/mesh-fault-injection/compile.js';
-import type { OutboundContext } from '../../../src/policies/types.js';
 import { registerPolicyCases } from '../../helpers/cases.js';
-import { compileCase, registerGoldenCases } from '../../helpers/compile-cases.js';
+import { compileCase, registerGoldenCases, outboundHookContext } from '../../helpers/compile-cases.js';
 
 registerPolicyCases('mesh-fault-injection');
 registerGoldenCases('test/policies/mesh-fault-injection/cases', 'mesh-fault-injection');
@@ -22,16 +21,7 @@ test('mesh-fault-injection: percentages become exact FractionalPercents, HUNDRED
 test('mesh-fault-injection: the gRPC client HCM hook is idempotent and keeps the router last', () => {
   const text = readFileSync('test/policies/mesh-fault-injection/cases/golden-outbound-grpc.input.yaml', 'utf8');
   const compiled = compileCase(text);
-  const outbound = compiled.resolved.outbounds[0]!;
-  const ctx = {
-    proxy: compiled.resolved.proxy,
-    mtls: false,
-    report: () => undefined,
-    addCluster: () => undefined,
-    outbound: outbound.outbound,
-    service: undefined,
-    conf: outbound.policies.MeshFaultInjection!.conf,
-  } satisfies OutboundContext;
+  const ctx = outboundHookContext(compiled, 'MeshFaultInjection');
   const listener = compiled.xds.listeners.find((l) => l.name === 'backend')!;
   const hcm = (listener.api_listener as XdsMessage).api_listener as XdsMessage;
   const again = structuredClone(hcm);

@@ -5,11 +5,10 @@ import { buildMeshContexts, findDataplane } from '../../../src/compile/compile.j
 import type { XdsMessage } from '../../../src/core/xds-json.js';
 import { validateFiles } from '../../../src/policies/validate-files.js';
 import { meshLoadBalancingStrategyXds } from '../../../src/policies/mesh-load-balancing-strategy/compile.js';
-import type { OutboundContext } from '../../../src/policies/types.js';
 import { encodeResource } from '../../../src/xds/encode.js';
 import { TYPE_URLS } from '../../../src/xds/type-urls.js';
 import { registerPolicyCases } from '../../helpers/cases.js';
-import { compileCase, registerGoldenCases } from '../../helpers/compile-cases.js';
+import { compileCase, registerGoldenCases, outboundHookContext } from '../../helpers/compile-cases.js';
 import { grpcClientAccepts } from '../../helpers/grpc-oracle.js';
 
 registerPolicyCases('mesh-load-balancing-strategy');
@@ -77,15 +76,7 @@ test('mesh-load-balancing-strategy: the hooks are idempotent', () => {
   const compiled = compileCase(text);
   const backend = structuredClone(cluster(compiled, 'backend'));
   const route = structuredClone((compiled.xds.routes[0]!.virtual_hosts as XdsMessage[])[0]!.routes as XdsMessage[])[0]!;
-  const ctx = {
-    proxy: compiled.resolved.proxy,
-    mtls: false,
-    report: () => undefined,
-    addCluster: () => undefined,
-    outbound: compiled.resolved.outbounds[0]!.outbound,
-    service: undefined,
-    conf: compiled.resolved.outbounds[0]!.policies.MeshLoadBalancingStrategy!.conf,
-  } satisfies OutboundContext;
+  const ctx = outboundHookContext(compiled, 'MeshLoadBalancingStrategy');
   // when the hooks run again on their own output
   const again = structuredClone(backend);
   meshLoadBalancingStrategyXds.cluster!(again, ctx);
@@ -109,18 +100,9 @@ test('mesh-load-balancing-strategy: re-placing locality-aware endpoints gives th
     ],
   });
   const { ctx: mesh } = findDataplane(buildMeshContexts(resources), 'default.client-1')!;
-  const outbound = compiled.resolved.outbounds.find((o) => o.outbound.service === 'backend')!;
   const assignment = compiled.xds.endpoints.find((e) => e.cluster_name === 'backend')!;
   const notes: string[] = [];
-  const ctx = {
-    proxy: compiled.resolved.proxy,
-    mtls: false,
-    report: (_code, message) => void notes.push(message),
-    addCluster: () => undefined,
-    outbound: outbound.outbound,
-    service: mesh.services.get('backend'),
-    conf: outbound.policies.MeshLoadBalancingStrategy!.conf,
-  } satisfies OutboundContext;
+  const ctx = outboundHookContext(compiled, 'MeshLoadBalancingStrategy', { to: 'backend', report: (_code, message) => void notes.push(message), service: mesh.services.get('backend') });
   // when the endpoints hook runs on its own output
   const again = structuredClone(assignment);
   meshLoadBalancingStrategyXds.endpoints!(again, ctx);

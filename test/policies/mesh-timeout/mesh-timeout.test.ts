@@ -2,9 +2,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { XdsMessage } from '../../../src/core/xds-json.js';
 import { meshTimeoutXds } from '../../../src/policies/mesh-timeout/compile.js';
-import type { OutboundContext } from '../../../src/policies/types.js';
 import { registerPolicyCases } from '../../helpers/cases.js';
-import { compileCase, registerGoldenCases } from '../../helpers/compile-cases.js';
+import { compileCase, registerGoldenCases, outboundHookContext } from '../../helpers/compile-cases.js';
 
 registerPolicyCases('mesh-timeout');
 registerGoldenCases('test/policies/mesh-timeout/cases', 'mesh-timeout');
@@ -35,16 +34,7 @@ test('mesh-timeout: 0 disables: written as 0s where absence means a default, lef
 
 test('mesh-timeout: the cluster and route hooks are idempotent', () => {
   const compiled = compileCase(toBackend('connectionTimeout: 3s\nhttp:\n  maxConnectionDuration: 1h'));
-  const outbound = compiled.resolved.outbounds[0]!;
-  const ctx = {
-    proxy: compiled.resolved.proxy,
-    mtls: false,
-    report: () => undefined,
-    addCluster: () => undefined,
-    outbound: outbound.outbound,
-    service: undefined,
-    conf: outbound.policies.MeshTimeout!.conf,
-  } satisfies OutboundContext;
+  const ctx = outboundHookContext(compiled, 'MeshTimeout');
   const backend = compiled.xds.clusters.find((c) => c.name === 'backend')!;
   const again = structuredClone(backend);
   meshTimeoutXds.cluster!(again, ctx);
