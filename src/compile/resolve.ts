@@ -90,10 +90,12 @@ export function createResolver(ctx: MeshContext, proxy: ProxyView, modules: read
     module,
     selected: memo.candidates(module, proxy).flatMap((policy) => {
       const spec = policy.spec as PolicySpec;
-      const selection = selectProxy(spec.targetRef, proxy);
+      // A top-level MeshHTTPRoute (deprecated in Kuma 2.x) configures that route's traffic wherever the route applies.
+      const selection = spec.targetRef?.kind === 'MeshHTTPRoute' ? { inbounds: [], outbounds: true } : selectProxy(spec.targetRef, proxy);
       return selection ? [{ policy, spec, selection }] : [];
     }),
   }));
+  const topRoute = (spec: PolicySpec) => (spec.targetRef?.kind === 'MeshHTTPRoute' ? spec.targetRef.name : undefined);
   const outboundKey = selectedByModule
     .map(({ module, selected }) => `${module.kind}:${selected.filter((s) => s.selection.outbounds && s.spec.to).map((s) => s.policy.name).join(',')}`)
     .join('|');
@@ -108,8 +110,9 @@ export function createResolver(ctx: MeshContext, proxy: ProxyView, modules: read
     for (const { policy, spec, selection } of selected) {
       if (!selection.outbounds) continue;
       spec.to?.forEach((item, i) => {
-        if (item.targetRef.kind !== 'MeshHTTPRoute' || item.targetRef.name === undefined) return;
-        const list = byRoute.get(item.targetRef.name) ?? byRoute.set(item.targetRef.name, []).get(item.targetRef.name)!;
+        const route = topRoute(spec) ?? (item.targetRef.kind === 'MeshHTTPRoute' ? item.targetRef.name : undefined);
+        if (route === undefined) return;
+        const list = byRoute.get(route) ?? byRoute.set(route, []).get(route)!;
         list.push(entry(policy, spec, `to[${i}]`, item.default, { kind: 'Mesh' }, { section: 'to', ref: item.targetRef }));
       });
     }
@@ -141,7 +144,7 @@ export function createResolver(ctx: MeshContext, proxy: ProxyView, modules: read
       for (const { module, selected } of selectedByModule) {
         const entries: Entry[] = [];
         for (const { policy, spec, selection } of selected) {
-          if (!selection.outbounds) continue;
+          if (!selection.outbounds || topRoute(spec) !== undefined) continue;
           spec.to?.forEach((item, i) => {
             if (!coversOutbound(item.targetRef, view)) return;
             const at = entry(policy, spec, `to[${i}]`, undefined, { kind: 'Mesh' }, { section: 'to', ref: item.targetRef });

@@ -47,7 +47,7 @@ export function checkTargetRefs(resource: Resource, rules: TargetRefRules, index
       findings.push({ code: 'GM311', path: ['targetRef', 'kind'], message: `a top-level targetRef of kind ${top.kind} is deprecated in Kuma 2.x and rejected by 3.0; select proxies with \`kind: Dataplane\` and \`labels\`` });
     }
     if (allowed && top.kind === 'MeshHTTPRoute') {
-      findings.push({ code: 'GM311', path: ['targetRef', 'kind'], message: 'a top-level MeshHTTPRoute targetRef is deprecated in Kuma 2.x, and gitmesh does not apply it (the policy has no effect); put the route in `to[].targetRef` instead' });
+      findings.push({ code: 'GM311', path: ['targetRef', 'kind'], message: 'a top-level MeshHTTPRoute targetRef is deprecated in Kuma 2.x; put the route in `to[].targetRef` instead' });
     }
   }
   if (spec.from !== undefined && rules.from && rules.fromDeprecated !== false) {
