@@ -27,6 +27,8 @@ export interface Finding {
   readonly severity?: Severity;
   /** Point at the key of the last path segment rather than its value (unknown fields). */
   readonly atKey?: boolean;
+  /** `path` starts at the document root, not at the spec (labels, metadata). */
+  readonly fromRoot?: boolean;
 }
 
 /** Builds a diagnostic with the catalogue's severity and hint unless given. */

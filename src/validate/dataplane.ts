@@ -39,6 +39,11 @@ export const dataplaneValidator: KindValidator<DataplaneBody | undefined> = {
     const networking = resource.spec?.networking;
     if (!networking) return [];
     const findings: Finding[] = [];
+    const proxyless = resource.labels[PROXYLESS_LABEL];
+    if (proxyless !== undefined && proxyless !== 'true' && proxyless !== 'false') {
+      const path = resource.envelope === 'kubernetes' ? ['metadata', 'labels', PROXYLESS_LABEL] : ['labels', PROXYLESS_LABEL];
+      findings.push({ code: 'GM310', path, fromRoot: true, message: `label ${PROXYLESS_LABEL} is ${JSON.stringify(proxyless)}; write "true" (a proxyless gRPC client) or "false" (an Envoy sidecar)` });
+    }
     const services = ctx.index.services(resource.mesh);
     const net = (...rest: Path): Path => ['networking', ...rest];
     checkNetworkingAddress(networking.address, net('address'), findings);

@@ -112,7 +112,7 @@ export function validate(input: ValidateInput): ValidateResult {
     const groups = [...(perResource.get(resource) ?? []), { findings: annotationFindings, relative: false }];
     for (const { findings, relative } of groups) {
       for (const finding of findings) {
-        const path = relative ? [...resource.specPath, ...finding.path] : finding.path;
+        const path = relative && !finding.fromRoot ? [...resource.specPath, ...finding.path] : finding.path;
         const at = resource.origin.locate(path, finding.atKey);
         const d = diagnostic(finding.code, { file: resource.origin.file, ...at }, finding.message, {
           path,
