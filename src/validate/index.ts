@@ -1,5 +1,4 @@
 // validate(): schema, kind rules, references, conflicts and suppression over one repository.
-import { CODES } from '../core/codes.js';
 import { compareDiagnostics, diagnostic, type Diagnostic, type Finding } from '../core/diagnostics.js';
 import { compareResources, resourceId, type Resource } from '../core/resource.js';
 import { findConflicts } from './conflicts.js';
@@ -131,9 +130,4 @@ export function validate(input: ValidateInput): ValidateResult {
   }
   out.sort(compareDiagnostics);
   return { resources: [...schemaValid].sort(compareResources), diagnostics: out, suppressed };
-}
-
-/** The catalogue entry of a code, for renderers. */
-export function describeCode(code: keyof typeof CODES): (typeof CODES)[keyof typeof CODES] {
-  return CODES[code];
 }

@@ -14,10 +14,6 @@ function validatorFor(kind: Kind, envelope: 'Universal' | 'Kubernetes'): Standal
   return VALIDATORS[`${schemaId(kind)}#${envelope}`];
 }
 
-/** Whether schemas/ has a schema for this kind. */
-export function hasSchema(kind: Kind): boolean {
-  return validatorFor(kind, 'Universal') !== undefined;
-}
 
 /**
  * Checks one document against its kind's schema and envelope. Returns findings with paths
