@@ -5,6 +5,7 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { GitmeshError } from '../core/errors.js';
 import { inspectCommand } from './commands/inspect.js';
+import { serveCommand } from './commands/serve.js';
 import { snapshotCommand } from './commands/snapshot.js';
 import { validateCommand } from './commands/validate.js';
 import { EXIT, processIo, UsageError, type CliIo } from './io.js';
@@ -24,6 +25,7 @@ export async function runCli(args: readonly string[], io: CliIo = processIo()): 
   program.addCommand(validateCommand(io, setExit, VERSION));
   program.addCommand(snapshotCommand(io, setExit));
   program.addCommand(inspectCommand(io, setExit));
+  program.addCommand(serveCommand(io, setExit));
   for (const command of program.commands) command.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
   const restoreEnv = io.env === process.env ? () => {} : overlayEnv(io.env);
   try {
