@@ -155,7 +155,7 @@ function share(counts: ReadonlyMap<string, number>, backends: readonly Backend[]
   return of / total;
 }
 
-/** |observed − p| within 3 standard deviations of a binomial(n, p) share. */
+/** |observed − p| within 4 standard deviations of a binomial(n, p) share. */
 function assertShare(observed: number, p: number, n: number, label: string): void {
   const tolerance = 4 * Math.sqrt((p * (1 - p)) / n);
   assert.ok(Math.abs(observed - p) <= tolerance, `${label}: v2 share ${observed.toFixed(3)} not within ${p} ± ${tolerance.toFixed(3)} (4σ: a false failure about once in 16,000 runs, n=${n})`);
