@@ -1,7 +1,11 @@
-// npm start: the main job on the embedded default (example-repo/). Until the xDS server lands,
-// that is validating the example mesh; it then says how serving will start.
-import { spawnSync } from 'node:child_process';
+// npm start: the main job on the embedded default (example-repo/): validate it, then serve it over xDS.
+// Following a Git remote, webhooks and the admin API come with issue 5; this serves the folder as it is.
+import { spawn, spawnSync } from 'node:child_process';
 
-const result = spawnSync(process.execPath, ['dist/cli/main.js', 'validate', 'example-repo'], { stdio: 'inherit' });
-if (result.status !== 0) process.exit(result.status ?? 1);
-console.log('\nexample-repo/ is valid. Serving it over xDS (gitmesh serve) is not built yet: it comes with the xDS server issue.');
+const cli = 'dist/cli/main.js';
+const checked = spawnSync(process.execPath, [cli, 'validate', 'example-repo'], { stdio: 'inherit' });
+if (checked.status !== 0) process.exit(checked.status ?? 1);
+const port = process.env.GITMESH_XDS_PORT ?? '5678';
+const server = spawn(process.execPath, [cli, 'serve', '--repo', 'example-repo', '--xds-port', port], { stdio: 'inherit' });
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => server.kill(signal));
+server.on('exit', (code) => process.exit(code ?? 0));

@@ -40,6 +40,8 @@ export interface PublishResult {
   readonly commit: string | null;
   /** Node ids (`MESH.NAME`) served after this publish, sorted. */
   readonly proxies: readonly string[];
+  /** Of those, the proxyless gRPC ones. */
+  readonly proxyless: readonly string[];
   /** Node ids whose snapshot content changed (new ones included), sorted. */
   readonly changed: readonly string[];
   /** Node ids whose Dataplane is gone (their snapshot is dropped; open streams keep what they had), sorted. */
@@ -70,6 +72,7 @@ export interface Serving {
 interface Built {
   readonly commit: string | null;
   readonly snapshots: Map<string, Snapshot>;
+  readonly proxyless: string[];
   readonly warnings: Diagnostic[];
 }
 
@@ -88,12 +91,14 @@ async function build(options: ServeOptions, encode: EncodeCache): Promise<Built>
   }
   const contexts = buildMeshContexts(validation.resources);
   const snapshots = new Map<string, Snapshot>();
+  const proxyless: string[] = [];
   const inconsistent: Diagnostic[] = [];
   for (const ctx of contexts.values()) {
     for (const dataplane of ctx.dataplanes) {
       const nodeId = `${ctx.mesh}.${dataplane.name}`;
       // Each proxy in its own flavour (the gitmesh.io/proxyless label).
       const compiled = compileProxy(ctx, dataplane);
+      if (compiled.resolved.proxy.flavour === 'grpc') proxyless.push(nodeId);
       const snapshot = makeSnapshot(compiled.xds, encode);
       const problems = checkConsistent(snapshot, { proxy: nodeId });
       if (problems.length > 0) inconsistent.push(...problems);
@@ -103,7 +108,7 @@ async function build(options: ServeOptions, encode: EncodeCache): Promise<Built>
   if (inconsistent.length > 0) {
     throw new ServeValidationError(`${where} compiles to inconsistent xDS (a compiler bug); nothing of it is served`, inconsistent, { commit: read.commit });
   }
-  return { commit: read.commit, snapshots, warnings: validation.diagnostics.filter((d) => d.severity !== 'error') };
+  return { commit: read.commit, snapshots, proxyless: proxyless.sort(), warnings: validation.diagnostics.filter((d) => d.severity !== 'error') };
 }
 
 function publish(cache: SnapshotCache, built: Built): PublishResult {
@@ -117,7 +122,7 @@ function publish(cache: SnapshotCache, built: Built): PublishResult {
       removed.push(nodeId);
     }
   }
-  return { commit: built.commit, proxies: [...built.snapshots.keys()].sort(), changed: changed.sort(), removed, warnings: built.warnings };
+  return { commit: built.commit, proxies: [...built.snapshots.keys()].sort(), proxyless: built.proxyless, changed: changed.sort(), removed, warnings: built.warnings };
 }
 
 /**

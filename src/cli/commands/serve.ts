@@ -55,7 +55,7 @@ export function serveCommand(io: CliIo, setExit: (code: number) => void, wait: (
       const { current } = serving;
       const dialHost = options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host;
       const serverUri = `${dialHost.includes(':') ? `[${dialHost}]` : dialHost}:${serving.port}`;
-      const example = current.proxies[0] ?? 'MESH.NAME';
+      const example = current.proxyless[0] ?? current.proxies[0] ?? 'MESH.NAME';
       const bootstrap = {
         xds_servers: [{ server_uri: serverUri, channel_creds: [{ type: 'insecure' }], server_features: [] }],
         node: { id: example, locality: {} },
