@@ -202,7 +202,7 @@ test('a proxyless grpc-js client dials xds:///echo and reaches every backend', a
   assert.ok(nodeStatus?.connected, 'the client shows as a connected proxy');
 });
 
-test('a MeshHTTPRoute 90/10 split between v1 and v2, then a reload to 50/50', async () => {
+test('a MeshHTTPRoute 90/10 split between v1 and v2, then a reload to 50/50, with no RPC failing on the way', async () => {
   const serving = state.serving!;
   const client = state.client!;
   await writeFile(join(state.dir!, 'route.yaml'), route(90, 10));
@@ -243,6 +243,8 @@ test('a MeshHTTPRoute 90/10 split between v1 and v2, then a reload to 50/50', as
   const split50 = await countAnswers(client, N);
   const v2at50 = share(split50, state.backends, 'v2');
   assertShare(v2at50, 0.5, N, '50/50');
+  // Make before break: the old cluster stays until the client ACKed the routes that replace it.
+  assert.equal([firstSwitch.failed, secondSwitch.failed], [0, 0], 'no RPC fails while clusters are renamed or reweighted');
   console.log(`  e2e: v2 share ${v2at90.toFixed(3)} at 90/10, ${v2at50.toFixed(3)} at 50/50 (n=${N} each, 0 failed); failed while switching: ${firstSwitch.failed} in ${firstSwitch.ms}ms (echo → subsets), ${secondSwitch.failed} in ${secondSwitch.ms}ms (weights only)`);
 
   // An unchanged tree is no change.

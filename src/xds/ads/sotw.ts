@@ -95,6 +95,8 @@ interface TypeState {
   sentKeyAtNonce: string | undefined;
   /** Names in the last response (for full-state types, what the client holds). */
   sentNames: readonly string[];
+  /** The resources of the last response, kept to make before break (CDS). */
+  sentResources: readonly EncodedResource[];
   lastNonce: string | undefined;
   sentCommit: string | undefined;
   responses: number;
@@ -248,6 +250,24 @@ export class SotwSession {
     state.lastReply = 'ack';
     state.ackedVersion = request.version_info;
     state.ackedCommit = state.sentCommit;
+    // Routes or listeners now in place may release clusters kept for make before break.
+    if (type === 'lds' || type === 'rds') this.#queueFlush();
+  }
+
+  /** The resources of `type` this stream should hold for `record`, by its subscription. */
+  #desired(type: XdsTypeName, state: TypeState, record: SnapshotRecord): readonly EncodedResource[] {
+    const all = record.snapshot.resources[type];
+    return state.wildcard ? all : all.filter((resource) => state.names.has(resource.name));
+  }
+
+  /** Whether the client ACKed the current snapshot's listeners and routes (types it does not subscribe to count as done). */
+  #routesSettled(record: SnapshotRecord): boolean {
+    return (['lds', 'rds'] as const).every((type) => {
+      const state = this.#types.get(type);
+      if (!state || (!state.wildcard && state.names.size === 0)) return true;
+      const key = typeVersion(this.#desired(type, state, record));
+      return state.sentKey === key && state.ackedVersion === key;
+    });
   }
 
   #subscribe(state: TypeState, requested: readonly string[]): void {
@@ -295,8 +315,14 @@ export class SotwSession {
 
   #pushType(type: XdsTypeName, state: TypeState, record: SnapshotRecord, force: boolean): boolean {
     if (!state.wildcard && state.names.size === 0) return false; // unsubscribed from everything
-    const all = record.snapshot.resources[type];
-    const desired = state.wildcard ? all : all.filter((resource) => state.names.has(resource.name));
+    let desired = this.#desired(type, state, record);
+    if (type === 'cds' && !this.#routesSettled(record)) {
+      // Make before break (XDS.md): a cluster the client's current routes may still use stays until
+      // the new listeners and routes are ACKed; a full-state CDS without it would delete it first.
+      const names = new Set(desired.map((r) => r.name));
+      const kept = state.sentResources.filter((r) => !names.has(r.name));
+      if (kept.length > 0) desired = [...desired, ...kept].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    }
     const full = FULL_STATE.has(type);
     if (desired.length === 0 && !full) return false;
     const key = typeVersion(desired);
@@ -320,6 +346,7 @@ export class SotwSession {
     state.sentKey = key;
     state.sentKeyAtNonce = key;
     state.sentNames = [...seen];
+    state.sentResources = desired;
     state.lastNonce = nonce;
     state.lastReply = undefined;
     state.sentCommit = record.commit;
@@ -337,6 +364,7 @@ function newTypeState(): TypeState {
     sentKey: undefined,
     sentKeyAtNonce: undefined,
     sentNames: [],
+    sentResources: [],
     lastNonce: undefined,
     sentCommit: undefined,
     responses: 0,
