@@ -249,6 +249,24 @@ export function runAdsConformance(options: AdsConformanceOptions): void {
     await client.quiet('beyond CDS and EDS');
   });
 
+  test('make before break: a cluster the old listeners use is removed only after the new listeners are ACKed', async (ctx) => {
+    const { client } = await settled(ctx);
+    // given a change that drops a cluster and changes the listeners
+    const changed = variant(ctx.f, (xds) => renameListener('-v2')(dropCluster(xds)));
+    ctx.cache.set(NODE, changed, { commit: 'c2' });
+    // then the listeners come first, and the clusters stay as they were (nothing to add, one to keep)
+    const lds = await client.next();
+    assert.is(lds.type_url, TYPE_URLS.lds);
+    await client.quiet('while the new listeners are not ACKed');
+    // when the client ACKs them, the cluster goes, and EDS follows CDS
+    client.ack(lds, []);
+    const [cds, eds] = await client.take(2);
+    assert.is(cds?.type_url, TYPE_URLS.cds);
+    assert.is(cds?.version_info, changed.versions.cds);
+    assert.equal(names(cds!), namesOf(changed, 'cds'));
+    assert.is(eds?.type_url, TYPE_URLS.eds);
+  });
+
   test('a NACK (error_detail) is counted once per nonce, its version is never resent, and new content is pushed', async (ctx) => {
     const { client } = await settled(ctx);
     // given LDS v2 pushed and NACKed
