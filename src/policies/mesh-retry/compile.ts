@@ -11,22 +11,12 @@ import type {
   MeshRetryRateLimitedBackOff,
 } from '../../generated/mesh-retry.js';
 import type { OutboundContext, XdsHooks } from '../types.js';
+import { HTTP_RETRY_ON } from './validate.js';
 
 /** Envoy's `retry_on` when `retryOn` is unset (Kuma meshretry configurer.go HttpRetryOnDefault / GrpcRetryOnDefault). */
 export const HTTP_RETRY_ON_DEFAULT = 'gateway-error,connect-failure,refused-stream';
 export const GRPC_RETRY_ON_DEFAULT = 'cancelled,connect-failure,gateway-error,refused-stream,reset,resource-exhausted,unavailable';
 
-/** Kuma's HTTP `retryOn` names → Envoy's retry_on conditions (HttpRetryOnEnumToEnvoyValue). */
-const HTTP_RETRY_ON: Readonly<Record<string, string>> = {
-  '5xx': '5xx',
-  GatewayError: 'gateway-error',
-  Reset: 'reset',
-  Retriable4xx: 'retriable-4xx',
-  ConnectFailure: 'connect-failure',
-  EnvoyRatelimited: 'envoy-ratelimited',
-  RefusedStream: 'refused-stream',
-  Http3PostConnectFailure: 'http3-post-connect-failure',
-};
 
 /** `HttpMethod<Verb>` retryOn entries: retried only for these methods (retriable_request_headers on `:method`). */
 const METHOD_PREFIX = 'HttpMethod';
@@ -139,7 +129,7 @@ export function httpRetryPolicy(conf: MeshRetryHTTP, ctx: OutboundContext): XdsM
   for (const item of conf.retryOn ?? []) {
     if (/^\d+$/.test(item)) codes.push(Number(item));
     else if (item.startsWith(METHOD_PREFIX)) methods.push(item.slice(METHOD_PREFIX.length).toUpperCase());
-    else conditions.push(HTTP_RETRY_ON[item] ?? item);
+    else conditions.push(HTTP_RETRY_ON[item] ?? item); // HttpMethod* were taken above
   }
   let retryOn = conditions.length > 0 ? conditions.join(',') : HTTP_RETRY_ON_DEFAULT;
   if (codes.length > 0 && !retryOn.split(',').includes('retriable-status-codes')) retryOn += ',retriable-status-codes';

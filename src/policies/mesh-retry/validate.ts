@@ -13,7 +13,7 @@ import type {
 import { sectionRules } from '../sections.js';
 
 /** `retryOn` conditions Kuma accepts for HTTP, mapped to what Envoy gets (`HttpRetryOnEnumToEnvoyValue`). */
-const HTTP_RETRY_ON: Readonly<Record<string, string>> = {
+export const HTTP_RETRY_ON: Readonly<Record<string, string>> = {
   '5xx': '5xx',
   GatewayError: 'gateway-error',
   Reset: 'reset',
