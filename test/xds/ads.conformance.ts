@@ -373,6 +373,28 @@ export function runAdsConformance(options: AdsConformanceOptions): void {
     assert.equal(responses.map((r) => shortType(r.type_url)), ['cds', 'lds']);
   });
 
+  test('a client that reconnects holding the current versions gets no push; one holding older versions gets the new ones', async (ctx) => {
+    const { client, first } = await settled(ctx);
+    client.close();
+    // given a new stream whose first requests carry the versions the client holds
+    const again = connect(ctx);
+    const held = (type: XdsTypeName, names: string[]) => ({ type_url: TYPE_URLS[type], version_info: ctx.f.base.versions[type], resource_names: names });
+    again.send({ node, ...held('cds', []) });
+    again.send(held('eds', namesOf(ctx.f.base, 'eds')));
+    again.send(held('lds', []));
+    again.send(held('rds', namesOf(ctx.f.base, 'rds')));
+    // then nothing is sent again
+    await again.quiet('for a client that holds the current versions');
+    assert.is(first.length, 4);
+    // and when it holds an older listener version, only that type is sent
+    const stale = connect(ctx);
+    stale.send({ node, ...held('cds', []) });
+    stale.send({ type_url: TYPE_URLS.lds, version_info: 'an-older-version', resource_names: [] });
+    const lds = await stale.next();
+    assert.is(lds.type_url, TYPE_URLS.lds);
+    await stale.quiet('beyond the listeners');
+  });
+
   test('two streams with one node id each get every push', async (ctx) => {
     const a = connect(ctx);
     const b = connect(ctx);

@@ -97,6 +97,8 @@ interface TypeState {
   sentNames: readonly string[];
   /** The resources of the last response, kept to make before break (CDS). */
   sentResources: readonly EncodedResource[];
+  /** The version a reconnecting client says it holds (its first request's version_info), until first compared. */
+  heldVersion: string | undefined;
   lastNonce: string | undefined;
   sentCommit: string | undefined;
   responses: number;
@@ -174,6 +176,8 @@ export class SotwSession {
       return;
     }
     if (request.response_nonce !== '') this.#reply(type, state, request);
+    // A client reconnecting (to us or another replica) names the version it holds: equal content is not sent again.
+    else if (state.responses === 0 && request.version_info !== '') state.heldVersion = request.version_info;
     this.#subscribe(state, request.resource_names);
     if (!this.#node) {
       this.#hooks.onIgnored?.(this.streamId, request, 'no node yet: kept the subscription, nothing to serve');
@@ -326,6 +330,15 @@ export class SotwSession {
     const full = FULL_STATE.has(type);
     if (desired.length === 0 && !full) return false;
     const key = typeVersion(desired);
+    if (state.heldVersion !== undefined) {
+      const held = state.heldVersion === key;
+      state.heldVersion = undefined;
+      if (held && state.sentKey === undefined) {
+        state.sentKey = key;
+        state.ackedVersion = key;
+        return false;
+      }
+    }
     if (state.nackedVersions.has(key)) return false; // never resend a NACKed version: wait for new content
     if (key === state.sentKey && !(force && desired.length > 0)) return false;
     this.#respond(type, state, record, desired, key);
@@ -365,6 +378,7 @@ function newTypeState(): TypeState {
     sentKeyAtNonce: undefined,
     sentNames: [],
     sentResources: [],
+    heldVersion: undefined,
     lastNonce: undefined,
     sentCommit: undefined,
     responses: 0,
