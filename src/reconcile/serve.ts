@@ -72,6 +72,7 @@ export interface Serving {
 interface Built {
   readonly commit: string | null;
   readonly snapshots: Map<string, Snapshot>;
+  /** Node ids compiled for proxyless gRPC (the others are Envoy sidecars). */
   readonly proxyless: string[];
   readonly warnings: Diagnostic[];
 }
@@ -115,7 +116,10 @@ function publish(cache: SnapshotCache, built: Built): PublishResult {
   const changed: string[] = [];
   const removed: string[] = [];
   const commit = built.commit ?? '';
-  for (const [nodeId, snapshot] of built.snapshots) if (cache.set(nodeId, snapshot, { commit })) changed.push(nodeId);
+  const proxyless = new Set(built.proxyless);
+  for (const [nodeId, snapshot] of built.snapshots) {
+    if (cache.set(nodeId, snapshot, { commit, flavour: proxyless.has(nodeId) ? 'grpc' : 'envoy' })) changed.push(nodeId);
+  }
   for (const nodeId of cache.nodeIds()) {
     if (!built.snapshots.has(nodeId)) {
       cache.delete(nodeId);

@@ -10,6 +10,8 @@ export interface SnapshotRecord {
   readonly snapshot: Snapshot;
   /** The commit the snapshot was compiled from (kept beside the snapshot, never in its versions). */
   readonly commit: string;
+  /** The flavour it was compiled for (`envoy` or `grpc`), when the publisher says. */
+  readonly flavour?: string;
 }
 
 /** Called with the new record whenever a node's snapshot changes content (see SnapshotCache.set). */
@@ -40,9 +42,9 @@ export class SnapshotCache implements SnapshotSource {
    * changed (some type's version differs, or the node had none); an equal snapshot only
    * updates the commit kept with it (the same content from another commit is no change).
    */
-  set(nodeId: string, snapshot: Snapshot, meta: { readonly commit: string }): boolean {
+  set(nodeId: string, snapshot: Snapshot, meta: { readonly commit: string; readonly flavour?: string }): boolean {
     const previous = this.#records.get(nodeId);
-    const record: SnapshotRecord = Object.freeze({ snapshot, commit: meta.commit });
+    const record: SnapshotRecord = Object.freeze({ snapshot, commit: meta.commit, ...(meta.flavour !== undefined && { flavour: meta.flavour }) });
     this.#records.set(nodeId, record);
     if (previous && sameVersions(previous.snapshot, snapshot)) return false;
     for (const listener of [...(this.#watchers.get(nodeId) ?? [])]) {

@@ -1,8 +1,11 @@
-// The ADS gRPC server: grpc-js wiring of SotW sessions over a SnapshotSource, and the live-state read model.
+// The ADS gRPC server: grpc-js wiring of SotW and Delta sessions over a SnapshotSource, push fan-out, per-stream limits, and the live-state read model.
 import * as grpc from '@grpc/grpc-js';
 import type { SnapshotSource } from '../cache.js';
-import { ADS_SERVICE, type DiscoveryRequest, type DiscoveryResponse, type SotwAdsHandler } from './codec.js';
-import { PROXY_STATE_ORDER, SotwSession, type ProxyState, type SotwHooks, type StreamStatus } from './sotw.js';
+import { ADS_SERVICE, type DeltaAdsHandler, type SotwAdsHandler } from './codec.js';
+import { DeltaSession } from './delta.js';
+import { PushScheduler, type FanoutOptions, type FanoutStats } from './fanout.js';
+import { PROXY_STATE_ORDER, type AdsHooks, type AdsSession, type AnyDiscoveryRequest, type AnyDiscoveryResponse, type LiveSession, type ProxyState, type SessionOptions, type StreamStatus } from './session.js';
+import { SotwSession } from './sotw.js';
 
 /** One node id's live state: its streams (open ones, else the last one closed). */
 export interface ProxyStatus {
@@ -10,52 +13,77 @@ export interface ProxyStatus {
   readonly connected: boolean;
   /** The worst state over its open streams' types (PROXY_STATE_ORDER); 'Disconnected' when none is open. */
   readonly state: ProxyState;
+  /** The flavour of its snapshot (from its latest stream that has one). */
+  readonly flavour?: string;
   readonly streams: readonly StreamStatus[];
+}
+
+/** Per-stream limits: a client over them gets RESOURCE_EXHAUSTED and its stream ends (it reconnects with backoff). */
+export interface StreamLimits {
+  /** Sustained requests per second per stream (default 100). */
+  readonly requestsPerSecond?: number;
+  /** Requests a stream may send in a burst above the sustained rate (default 500: a full resubscribe of a large proxy). */
+  readonly requestBurst?: number;
+  /** Largest request message, bytes (default 4 MiB; grpc's own check, per message). */
+  readonly maxRequestBytes?: number;
 }
 
 /** Options of the ADS service; effects come in here (STYLE.md §11). */
 export interface AdsServiceOptions {
   readonly source: SnapshotSource;
-  readonly hooks?: SotwHooks & {
+  readonly hooks?: AdsHooks & {
     onStreamOpen?(streamId: number): void;
     onStreamClose?(streamId: number, reason: string): void;
   };
   readonly now?: () => Date;
+  /** Debounce and concurrency of pushes on snapshot changes. */
+  readonly fanout?: FanoutOptions;
+  readonly limits?: StreamLimits;
 }
 
 /**
- * The ADS service state: the sessions of open streams and the last closed stream of each node
- * id that has no open one. Add it to any grpc.Server with `addTo`.
+ * The ADS service state: the sessions of open streams (SotW and Delta) and the last closed
+ * stream of each node id that has no open one. Add it to any grpc.Server with `addTo`.
  */
 export class AdsService {
   readonly #options: AdsServiceOptions;
-  readonly #sessions = new Map<number, SotwSession>();
+  readonly #sessions = new Map<number, LiveSession>();
   /** Last closed stream per node id, kept for the read model. */
   readonly #closed = new Map<string, StreamStatus>();
+  readonly #fanout: PushScheduler;
   #nextStream = 0;
 
   constructor(options: AdsServiceOptions) {
     this.#options = options;
+    this.#fanout = new PushScheduler(options.fanout);
   }
 
-  /** Registers StreamAggregatedResources on `server`. */
+  /** Registers StreamAggregatedResources and DeltaAggregatedResources on `server`. */
   addTo(server: grpc.Server): void {
-    const implementation: { StreamAggregatedResources: SotwAdsHandler } = { StreamAggregatedResources: (call) => this.#stream(call) };
+    const implementation: { StreamAggregatedResources: SotwAdsHandler; DeltaAggregatedResources: DeltaAdsHandler } = {
+      StreamAggregatedResources: (call) => this.#stream(call, (options) => new SotwSession(options)),
+      DeltaAggregatedResources: (call) => this.#stream(call, (options) => new DeltaSession(options)),
+    };
     server.addService(ADS_SERVICE, implementation);
   }
 
-  #stream(call: grpc.ServerDuplexStream<DiscoveryRequest, DiscoveryResponse>): void {
+  #stream<Req extends AnyDiscoveryRequest, Res extends AnyDiscoveryResponse>(call: grpc.ServerDuplexStream<Req, Res>, makeSession: (options: SessionOptions<Res>) => AdsSession<Req, Res>): void {
     const streamId = ++this.#nextStream;
     const hooks = this.#options.hooks ?? {};
+    const limits = this.#options.limits ?? {};
+    const bucket = new TokenBucket(limits.requestsPerSecond ?? 100, limits.requestBurst ?? 500);
     let ended = false;
-    const session = new SotwSession({
+    const session = makeSession({
       streamId,
       source: this.#options.source,
       hooks,
       ...(this.#options.now ? { now: this.#options.now } : {}),
-      send: (response) => {
-        if (!ended) call.write(response);
-      },
+      schedulePush: (target) => this.#fanout.request(target),
+      send: (response) =>
+        new Promise<void>((resolve) => {
+          if (ended) return resolve();
+          call.write(response, () => resolve());
+        }),
     });
     this.#sessions.set(streamId, session);
     hooks.onStreamOpen?.(streamId);
@@ -63,12 +91,20 @@ export class AdsService {
       if (ended) return;
       ended = true;
       session.close();
+      this.#fanout.forget(session);
       this.#sessions.delete(streamId);
       const status = session.status();
       if (status.nodeId !== undefined) this.#closed.set(status.nodeId, status);
       hooks.onStreamClose?.(streamId, reason);
     };
-    call.on('data', (request: DiscoveryRequest) => {
+    call.on('data', (request: Req) => {
+      if (ended) return;
+      if (!bucket.take()) {
+        const details = `more than ${bucket.rate} requests/s (burst ${bucket.burst}) on one ADS stream`;
+        finish(`limit: ${details}`);
+        call.emit('error', { code: grpc.status.RESOURCE_EXHAUSTED, details });
+        return;
+      }
       if (request.node && this.#closed.has(request.node.id)) this.#closed.delete(request.node.id);
       session.onRequest(request);
     });
@@ -86,6 +122,11 @@ export class AdsService {
     return [...this.#sessions.values()].map((session) => session.status());
   }
 
+  /** What the push fan-out did so far. */
+  fanoutStats(): FanoutStats {
+    return this.#fanout.stats();
+  }
+
   /** Live state per node id, sorted by node id: open streams, or the last closed one. */
   proxies(): ProxyStatus[] {
     const byNode = new Map<string, StreamStatus[]>();
@@ -100,7 +141,8 @@ export class AdsService {
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
       .map(([nodeId, streams]) => {
         const connected = streams.some((s) => s.connected);
-        return { nodeId, connected, state: connected ? worst(streams) : 'Disconnected', streams };
+        const flavour = streams.findLast((s) => s.flavour !== undefined)?.flavour;
+        return { nodeId, connected, state: connected ? worst(streams) : 'Disconnected', ...(flavour !== undefined && { flavour }), streams };
       });
   }
 
@@ -109,9 +151,31 @@ export class AdsService {
     return this.proxies().find((p) => p.nodeId === nodeId);
   }
 
-  /** Closes every session (their streams are ended by the server's shutdown). */
+  /** Closes every session and stops the fan-out (their streams are ended by the server's shutdown). */
   closeAll(): void {
+    this.#fanout.stop();
     for (const session of this.#sessions.values()) session.close();
+  }
+}
+
+/** Requests allowed per stream: `rate` per second sustained, `burst` at once. */
+class TokenBucket {
+  #tokens: number;
+  #at = Date.now();
+  constructor(
+    readonly rate: number,
+    readonly burst: number,
+  ) {
+    this.#tokens = burst;
+  }
+
+  take(): boolean {
+    const now = Date.now();
+    this.#tokens = Math.min(this.burst, this.#tokens + ((now - this.#at) / 1000) * this.rate);
+    this.#at = now;
+    if (this.#tokens < 1) return false;
+    this.#tokens -= 1;
+    return true;
   }
 }
 
@@ -143,17 +207,17 @@ export interface StartAdsServerOptions extends AdsServiceOptions {
   readonly host?: string;
   /** Default 0 (any free port). */
   readonly port?: number;
-  /** grpc-js server options (message size limits, keepalive). */
+  /** grpc-js server options (keepalive...); limits.maxRequestBytes sets the receive limit. */
   readonly grpcOptions?: grpc.ServerOptions;
 }
 
 /**
- * Starts a gRPC server serving ADS (SotW) over `source` on host:port, insecure (grpc-js-xds only
+ * Starts a gRPC server serving ADS (SotW and Delta) over `source` on host:port, insecure (grpc-js-xds only
  * speaks insecure to its control plane; XDS.md). Resolves once bound; rejects when it cannot bind.
  */
 export async function startAdsServer(options: StartAdsServerOptions): Promise<AdsServer> {
   const host = options.host ?? '127.0.0.1';
-  const server = new grpc.Server(options.grpcOptions);
+  const server = new grpc.Server({ 'grpc.max_receive_message_length': options.limits?.maxRequestBytes ?? 4 * 1024 * 1024, ...options.grpcOptions });
   const service = new AdsService(options);
   service.addTo(server);
   const port = await new Promise<number>((resolve, reject) => {
