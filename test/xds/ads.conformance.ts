@@ -1,18 +1,14 @@
 // ADS behaviour written once, run against each server flavour (STYLE.md §14): real grpc-js streams on 127.0.0.1.
 //
-// Snapshots are compiled from example-repo (node `default.api-1`: listeners, routes, clusters
-// and endpoints). Each test starts its own server over its own SnapshotCache.
-import * as grpc from '@grpc/grpc-js';
+// Each test starts its own server over its own SnapshotCache (fixtures in ads-harness.ts).
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { ProxyXds } from '../../src/compile/compile.js';
 import { SnapshotCache, type SnapshotSource } from '../../src/xds/cache.js';
 import { SOTW_ADS_METHOD, type DiscoveryRequestInput, type DiscoveryResponse } from '../../src/xds/ads/codec.js';
 import type { ProxyStatus } from '../../src/xds/ads/server.js';
-import { decodeResource } from '../../src/xds/encode.js';
 import { EncodeCache, makeSnapshot, type Snapshot } from '../../src/xds/snapshot.js';
 import { TYPE_URLS, type XdsTypeName } from '../../src/xds/type-urls.js';
-import { compileAll, exampleFiles, validResources } from '../compile/example-repo-compile.js';
+import { AdsStream, decodedName, dropCluster, loadFixtures, namesOf, node, NODE, renameListener, shortType, variant, type Fixtures } from './ads-harness.js';
 
 /** A server under test, started over `source`. */
 export interface AdsUnderTest {
@@ -29,131 +25,25 @@ export interface AdsConformanceOptions {
   readonly start: (source: SnapshotSource) => Promise<AdsUnderTest>;
 }
 
-const NODE = 'default.api-1';
-/** How long "nothing arrives" is watched for. */
-const QUIET_MS = 150;
-const TIMEOUT_MS = 3000;
-
-/** A raw SotW ADS client stream with an inbox. */
-class AdsClient {
-  readonly #client: grpc.Client;
-  readonly #call: grpc.ClientDuplexStream<DiscoveryRequestInput, DiscoveryResponse>;
-  readonly #inbox: DiscoveryResponse[] = [];
-  #waiter: (() => void) | undefined;
-  #error: Error | undefined;
-
+/** A raw SotW stream. */
+class AdsClient extends AdsStream<DiscoveryRequestInput, DiscoveryResponse> {
   constructor(address: string) {
-    this.#client = new grpc.Client(address, grpc.credentials.createInsecure());
-    this.#call = this.#client.makeBidiStreamRequest(SOTW_ADS_METHOD.path, SOTW_ADS_METHOD.requestSerialize, SOTW_ADS_METHOD.responseDeserialize);
-    this.#call.on('data', (response: DiscoveryResponse) => {
-      this.#inbox.push(response);
-      this.#waiter?.();
-    });
-    this.#call.on('error', (error: Error) => {
-      this.#error = error;
-      this.#waiter?.();
-    });
-  }
-
-  send(request: DiscoveryRequestInput): void {
-    this.#call.write(request);
-  }
-
-  /** The next response; fails after TIMEOUT_MS or when the stream fails. */
-  async next(): Promise<DiscoveryResponse> {
-    const deadline = Date.now() + TIMEOUT_MS;
-    for (;;) {
-      const response = this.#inbox.shift();
-      if (response) return response;
-      if (this.#error) throw this.#error;
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error('no response within the timeout');
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        this.#waiter = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.#waiter = undefined;
-    }
-  }
-
-  /** The next `count` responses. */
-  async take(count: number): Promise<DiscoveryResponse[]> {
-    const out: DiscoveryResponse[] = [];
-    for (let i = 0; i < count; i++) out.push(await this.next());
-    return out;
-  }
-
-  /** Asserts that nothing arrives for QUIET_MS and the stream is still fine. */
-  async quiet(what: string): Promise<void> {
-    await new Promise((resolve) => setTimeout(resolve, QUIET_MS));
-    if (this.#error) throw this.#error;
-    const extra = this.#inbox.map((r) => `${shortType(r.type_url)} v${r.version_info}`);
-    assert.equal(extra, [], `expected no response ${what}`);
+    super(address, SOTW_ADS_METHOD, (r) => `${shortType(r.type_url)} v${r.version_info}`);
   }
 
   /** ACKs `response` (no names change). */
   ack(response: DiscoveryResponse, names: readonly string[] = []): void {
     this.send({ type_url: response.type_url, version_info: response.version_info, response_nonce: response.nonce, resource_names: names });
   }
-
-  close(): void {
-    this.#call.cancel();
-    this.#client.close();
-  }
-}
-
-function shortType(typeUrl: string): string {
-  return (Object.entries(TYPE_URLS).find(([, url]) => url === typeUrl)?.[0] ?? typeUrl) as string;
 }
 
 /** The resource names in a response (decoded from the bytes). */
 function names(response: DiscoveryResponse): string[] {
   return response.resources.map((any) => {
     assert.is(any.type_url, response.type_url, 'every Any carries the response type_url');
-    const json = decodeResource(any.type_url, any.value);
-    return String(json.name ?? json.cluster_name);
+    return decodedName(any.type_url, any.value);
   });
 }
-
-function namesOf(snapshot: Snapshot, type: XdsTypeName): string[] {
-  return snapshot.resources[type].map((r) => r.name);
-}
-
-interface Fixtures {
-  readonly xds: ProxyXds;
-  readonly encode: EncodeCache;
-  readonly base: Snapshot;
-}
-
-let fixtures: Fixtures | undefined;
-
-async function loadFixtures(): Promise<Fixtures> {
-  if (fixtures) return fixtures;
-  const proxy = compileAll(validResources(await exampleFiles())).find((p) => p.id === NODE);
-  if (!proxy) throw new Error(`example-repo has no ${NODE}`);
-  const encode = new EncodeCache();
-  fixtures = { xds: proxy.compiled.xds, encode, base: makeSnapshot(proxy.compiled.xds, encode) };
-  return fixtures;
-}
-
-/** A snapshot of `xds` with `change` applied (through the shared encode cache). */
-function variant(f: Fixtures, change: (xds: ProxyXds) => ProxyXds): Snapshot {
-  return makeSnapshot(change(f.xds), f.encode);
-}
-
-/** The first listener renamed: a new LDS version, nothing else changed. */
-const renameListener = (suffix: string) => (xds: ProxyXds): ProxyXds => ({
-  ...xds,
-  listeners: xds.listeners.map((l, i) => (i === 0 ? { ...(l as object), name: `${String((l as { name: string }).name)}${suffix}` } : l)),
-});
-
-/** The last cluster dropped: a new CDS version; EDS unchanged. */
-const dropCluster = (xds: ProxyXds): ProxyXds => ({ ...xds, clusters: xds.clusters.slice(0, -1) });
-
-const node = { id: NODE, locality: {} } as const;
 
 /** Subscribes to the four types as Envoy would: wildcard LDS/CDS, named EDS/RDS. */
 function subscribeAll(client: AdsClient, snapshot: Snapshot): void {
@@ -383,9 +273,11 @@ export function runAdsConformance(options: AdsConformanceOptions): void {
     again.send(held('eds', namesOf(ctx.f.base, 'eds')));
     again.send(held('lds', []));
     again.send(held('rds', namesOf(ctx.f.base, 'rds')));
-    // then nothing is sent again
+    // then nothing is sent again, and the stream reads Acked
     await again.quiet('for a client that holds the current versions');
     assert.is(first.length, 4);
+    const reconnected = ctx.server!.proxy(NODE)?.streams.find((s) => s.connected);
+    assert.equal(Object.values(reconnected?.types ?? {}).map((t) => [t.state, t.responses]), [['Acked', 0], ['Acked', 0], ['Acked', 0], ['Acked', 0]]);
     // and when it holds an older listener version, only that type is sent
     const stale = connect(ctx);
     stale.send({ node, ...held('cds', []) });
