@@ -159,14 +159,40 @@ const VERSION_SCHEME = 'gitmesh.xds.version/1\n';
  * check consistency (checkConsistent does) and keeps duplicate names for it to report.
  */
 export function makeSnapshot(xds: ProxyXds, cache: EncodeCache): Snapshot {
-  const resources = {} as Record<XdsTypeName, readonly EncodedResource[]>;
+  const encoded = {} as Record<XdsTypeName, readonly EncodedResource[]>;
+  for (const type of PUSH_ORDER) encoded[type] = xds[RESOURCE_KEYS[type]].map((json) => cache.encodeCached(TYPE_URLS[type], json));
+  return snapshotFromEncoded(encoded);
+}
+
+/**
+ * A snapshot of resources already encoded (read back from the state dir, say): sorted and
+ * versioned exactly as makeSnapshot would, so the same bytes give the same versions.
+ */
+export function snapshotFromEncoded(resources: { readonly [T in XdsTypeName]?: readonly EncodedResource[] }): Snapshot {
+  const sorted = {} as Record<XdsTypeName, readonly EncodedResource[]>;
   const versions = {} as Record<XdsTypeName, string>;
   for (const type of PUSH_ORDER) {
-    const list = xds[RESOURCE_KEYS[type]].map((json) => cache.encodeCached(TYPE_URLS[type], json)).sort(compareEncoded);
-    resources[type] = Object.freeze(list);
+    const list = [...(resources[type] ?? [])].sort(compareEncoded);
+    sorted[type] = Object.freeze(list);
     versions[type] = typeVersion(list);
   }
-  return Object.freeze({ resources: Object.freeze(resources), versions: Object.freeze(versions) });
+  return Object.freeze({ resources: Object.freeze(sorted), versions: Object.freeze(versions) });
+}
+
+/** An EncodedResource for bytes that were encoded before (by this encoder): hashed, frozen, not re-encoded. */
+export function encodedResource(typeUrl: XdsTypeUrl, name: string, bytes: Uint8Array): EncodedResource {
+  return Object.freeze({ name, typeUrl, bytes, hash: createHash('sha256').update(bytes).digest('hex') });
+}
+
+/** A snapshot as JSON (`snapshot --format json`, `/api/v1/snapshot`): versions and decoded resources keyed `listeners`, `clusters`…, each with its `@type`. */
+export function snapshotJson(snapshot: Snapshot): { versions: Record<string, string>; resources: Record<string, unknown[]> } {
+  const versions: Record<string, string> = {};
+  const resources: Record<string, unknown[]> = {};
+  for (const type of PUSH_ORDER) {
+    versions[RESOURCE_KEYS[type]] = snapshot.versions[type];
+    resources[RESOURCE_KEYS[type]] = snapshot.resources[type].map((r) => ({ '@type': r.typeUrl, ...decodeResource(r.typeUrl, r.bytes) }));
+  }
+  return { versions, resources };
 }
 
 /** The version of one type's resources, given sorted by name then hash (as makeSnapshot sorts them). */

@@ -18,8 +18,7 @@ export function snapshotCommand(io: CliIo, setExit: (code: number) => void): Com
     .action(async (options: SnapshotOptions) => {
       // Loaded on use: `validate` and `--help` need none of compile, protobuf or git.
       const { compileProxy, findDataplane } = await import('../../compile/compile.js');
-      const { decodeResource } = await import('../../xds/encode.js');
-      const { checkConsistent, EncodeCache, makeSnapshot } = await import('../../xds/snapshot.js');
+      const { checkConsistent, EncodeCache, makeSnapshot, snapshotJson } = await import('../../xds/snapshot.js');
       const { PUSH_ORDER, RESOURCE_KEYS } = await import('../../xds/type-urls.js');
       const { renderDiagnostics } = await import('../format/diagnostics.js');
       const { readDesired } = await import('./desired.js');
@@ -39,12 +38,7 @@ export function snapshotCommand(io: CliIo, setExit: (code: number) => void): Com
       }
       const flavour = compiled.resolved.proxy.flavour;
       if (options.format === 'json') {
-        const versions: Record<string, string> = {};
-        const resources: Record<string, unknown[]> = {};
-        for (const type of PUSH_ORDER) {
-          versions[RESOURCE_KEYS[type]] = snapshot.versions[type];
-          resources[RESOURCE_KEYS[type]] = snapshot.resources[type].map((r) => ({ '@type': r.typeUrl, ...decodeResource(r.typeUrl, r.bytes) }));
-        }
+        const { versions, resources } = snapshotJson(snapshot);
         const notes = compiled.notes.map(({ code, kind, message }) => ({ code, kind, message }));
         io.stdout(JSON.stringify({ proxy: options.proxy, flavour, commit: desired.commit, versions, resources, notes }, null, 2) + '\n');
       } else {

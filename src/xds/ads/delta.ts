@@ -95,7 +95,7 @@ export class DeltaSession extends AdsSession<DeltaDiscoveryRequest, DeltaDiscove
       this.nacked(type, state, version, request.error_detail.message);
       return;
     }
-    if (request.response_nonce === state.lastNonce) this.acked(state, version);
+    if (request.response_nonce === state.lastNonce) this.acked(type, state, version);
     // Routes or listeners now in place may release clusters kept for make before break.
     if (type === 'lds' || type === 'rds') this.queueFlush();
   }

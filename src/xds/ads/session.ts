@@ -59,6 +59,8 @@ export interface AdsHooks {
   /** A request (or part of one) ignored: stale nonce, unknown type, or no node yet. */
   onIgnored?(streamId: number, request: AnyDiscoveryRequest, reason: string): void;
   onNack?(streamId: number, type: XdsTypeName, version: string | undefined, error: string): void;
+  /** An ACK of the latest response of `type`, `latencyMs` after it was sent. */
+  onAck?(streamId: number, type: XdsTypeName, version: string | undefined, latencyMs: number): void;
 }
 
 /** Writes one response; the promise settles when the transport took it (backpressure), and never rejects. */
@@ -93,6 +95,8 @@ export interface LiveSession extends Pushable {
 /** The per-type bookkeeping both protocols keep for the read model. */
 export interface TypeBook {
   lastNonce: string | undefined;
+  /** When the latest response was sent (ms since the epoch). */
+  sentAt: number;
   sentVersion: string | undefined;
   sentCommit: string | undefined;
   responses: number;
@@ -108,6 +112,7 @@ export interface TypeBook {
 export function newTypeBook(): TypeBook {
   return {
     lastNonce: undefined,
+    sentAt: 0,
     sentVersion: undefined,
     sentCommit: undefined,
     responses: 0,
@@ -242,6 +247,7 @@ export abstract class AdsSession<Req extends AnyDiscoveryRequest = AnyDiscoveryR
     const nonce = `${this.streamId}.${++this.#nonce}`;
     const response = build(nonce);
     book.lastNonce = nonce;
+    book.sentAt = Date.now();
     book.sentVersion = version;
     book.sentCommit = record.commit;
     book.lastReply = undefined;
@@ -251,10 +257,11 @@ export abstract class AdsSession<Req extends AnyDiscoveryRequest = AnyDiscoveryR
   }
 
   /** Books an ACK of the latest response. */
-  protected acked(book: TypeBook, version: string | undefined): void {
+  protected acked(type: XdsTypeName, book: TypeBook, version: string | undefined): void {
     book.lastReply = 'ack';
     book.ackedVersion = version;
     book.ackedCommit = book.sentCommit;
+    this.hooks.onAck?.(this.streamId, type, version, Date.now() - book.sentAt);
   }
 
   /** Books a NACK (the caller made sure it is counted once per nonce). */
@@ -270,7 +277,8 @@ export abstract class AdsSession<Req extends AnyDiscoveryRequest = AnyDiscoveryR
   protected held(book: TypeBook, record: SnapshotRecord, version: string): void {
     book.sentVersion ??= version;
     book.sentCommit ??= record.commit;
-    this.acked(book, version);
+    book.lastReply = 'ack';
+    book.ackedVersion = version;
     book.ackedCommit = record.commit;
   }
 

@@ -84,7 +84,7 @@ export class SotwSession extends AdsSession<DiscoveryRequest, DiscoveryResponse>
       this.nacked(type, state, state.sentVersion, request.error_detail.message);
       return;
     }
-    this.acked(state, request.version_info);
+    this.acked(type, state, request.version_info);
     // Routes or listeners now in place may release clusters kept for make before break.
     if (type === 'lds' || type === 'rds') this.queueFlush();
   }
