@@ -110,11 +110,14 @@ export function runAdsConformance(options: AdsConformanceOptions): void {
     assert.is(new Set(responses.map((r) => r.nonce)).size, 4, 'a fresh nonce per response');
   });
 
-  test('an ACKed version is not sent again, and the proxy reads Acked with the commit', async (ctx) => {
+  test('an ACKed version is not sent again, and the proxy reads Acked with the commit, synced until a new snapshot', async (ctx) => {
     const { first } = await settled(ctx);
     const status = ctx.server!.proxy(NODE);
     assert.ok(status?.connected);
     assert.is(status.state, 'Acked');
+    assert.is(status.synced, true);
+    ctx.cache.set(NODE, variant(ctx.f, renameListener('-v2')), { commit: 'c2' });
+    assert.is(ctx.server!.proxy(NODE)?.synced, false, 'a new snapshot not yet ACKed');
     const cds = status.streams[0]?.types.cds;
     assert.is(cds?.ackedVersion, first[0]?.version_info);
     assert.is(cds?.ackedCommit, 'c1');

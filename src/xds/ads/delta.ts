@@ -21,12 +21,9 @@ import type { SnapshotRecord } from '../cache.js';
 import { typeVersion, type EncodedResource } from '../snapshot.js';
 import { PUSH_ORDER, TYPE_URLS, type XdsTypeName } from '../type-urls.js';
 import type { DeltaDiscoveryRequest, DeltaDiscoveryResponse, DeltaResource } from './codec.js';
-import { AdsSession, newTypeBook, type SessionOptions, type TypeBook, type TypeStatus } from './session.js';
+import { AdsSession, newTypeBook, type SessionOptions, type TypeBook } from './session.js';
 
 interface DeltaTypeState extends TypeBook {
-  wildcard: boolean;
-  /** Names subscribed explicitly. */
-  names: Set<string>;
   /** Whether a request of this type came on the stream (the first one carries initial_resource_versions). */
   seen: boolean;
   /** Name → version the client holds from us as far as we know: what we sent (ACKed, pending or NACKed) or what it said it held. */
@@ -100,22 +97,12 @@ export class DeltaSession extends AdsSession<DeltaDiscoveryRequest, DeltaDiscove
     if (type === 'lds' || type === 'rds') this.queueFlush();
   }
 
-  protected typeStatus(type: XdsTypeName, record: SnapshotRecord | undefined): TypeStatus {
-    const state = this.types.get(type)!;
-    return this.bookStatus(state, state.wildcard ? '*' : [...state.names].sort(), record?.snapshot.resources[type] ?? []);
-  }
-
-  #desired(type: XdsTypeName, state: DeltaTypeState, record: SnapshotRecord): readonly EncodedResource[] {
-    const all = record.snapshot.resources[type];
-    return state.wildcard ? all : all.filter((resource) => state.names.has(resource.name));
-  }
-
   /** Whether the client ACKed the current listeners and routes (types it does not subscribe to count as done). */
   #routesSettled(record: SnapshotRecord): boolean {
     return (['lds', 'rds'] as const).every((type) => {
       const state = this.types.get(type);
       if (!state || (!state.wildcard && state.names.size === 0)) return true;
-      return state.pending.size === 0 && state.lastReply === 'ack' && state.ackedVersion === typeVersion(this.#desired(type, state, record));
+      return state.pending.size === 0 && state.lastReply === 'ack' && state.ackedVersion === typeVersion(this.desired(type, state, record));
     });
   }
 
@@ -131,7 +118,7 @@ export class DeltaSession extends AdsSession<DeltaDiscoveryRequest, DeltaDiscove
 
   /** Sends what of `type` the client lacks and what it must drop; returns the names sent. */
   #pushType(type: XdsTypeName, state: DeltaTypeState, record: SnapshotRecord, resend: ReadonlySet<string> | undefined): ReadonlySet<string> {
-    const desired = this.#desired(type, state, record);
+    const desired = this.desired(type, state, record);
     const present = new Set(desired.map((r) => r.name));
     const changed = desired.filter((r) => state.held.get(r.name) !== resourceVersion(r) || resend?.has(r.name) === true);
     const keepClusters = type === 'cds' && !this.#routesSettled(record);
@@ -170,8 +157,6 @@ export class DeltaSession extends AdsSession<DeltaDiscoveryRequest, DeltaDiscove
 function newDeltaTypeState(): DeltaTypeState {
   return {
     ...newTypeBook(),
-    wildcard: false,
-    names: new Set(),
     seen: false,
     held: new Map(),
     toldAbsent: new Set(),

@@ -15,6 +15,8 @@ export interface ProxyStatus {
   readonly state: ProxyState;
   /** The flavour of its snapshot (from its latest stream that has one). */
   readonly flavour?: string;
+  /** Connected, and every open stream ACKed what the current snapshot holds for it. */
+  readonly synced: boolean;
   readonly streams: readonly StreamStatus[];
 }
 
@@ -142,7 +144,8 @@ export class AdsService {
       .map(([nodeId, streams]) => {
         const connected = streams.some((s) => s.connected);
         const flavour = streams.findLast((s) => s.flavour !== undefined)?.flavour;
-        return { nodeId, connected, state: connected ? worst(streams) : 'Disconnected', ...(flavour !== undefined && { flavour }), streams };
+        const synced = connected && streams.every((s) => !s.connected || s.synced);
+        return { nodeId, connected, state: connected ? worst(streams) : 'Disconnected', ...(flavour !== undefined && { flavour }), synced, streams };
       });
   }
 

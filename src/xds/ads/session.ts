@@ -1,6 +1,6 @@
 // What SotW and Delta ADS streams share: the node, the cache watch, flush scheduling with write backpressure, and the live-state read model.
 import type { SnapshotRecord, SnapshotSource } from '../cache.js';
-import type { EncodedResource } from '../snapshot.js';
+import { typeVersion, type EncodedResource } from '../snapshot.js';
 import { PUSH_ORDER, typeNameOf, type XdsTypeName } from '../type-urls.js';
 import type { DeltaDiscoveryRequest, DeltaDiscoveryResponse, DiscoveryRequest, DiscoveryResponse, NodeInfo } from './codec.js';
 
@@ -17,6 +17,8 @@ export interface TypeStatus {
   /** Names subscribed that the snapshot does not hold (yet). */
   readonly missing: readonly string[];
   readonly state: ProxyState;
+  /** The version of what the client should hold now (the subscribed resources of the current snapshot); undefined when unsubscribed or no snapshot. */
+  readonly desiredVersion?: string;
   /** The version of the subscribed resources as of the last response (snapshot.ts typeVersion; Delta: system_version_info). */
   readonly sentVersion?: string;
   readonly sentNonce?: string;
@@ -46,6 +48,8 @@ export interface StreamStatus {
   readonly disconnectedAt?: string;
   /** Whether the cache holds a snapshot for the node (false: the stream waits, open). */
   readonly hasSnapshot: boolean;
+  /** Open, and every subscribed type ACKed what the current snapshot holds for it. */
+  readonly synced: boolean;
   readonly types: { readonly [T in XdsTypeName]?: TypeStatus };
 }
 
@@ -92,8 +96,11 @@ export interface LiveSession extends Pushable {
   close(): void;
 }
 
-/** The per-type bookkeeping both protocols keep for the read model. */
+/** The per-type bookkeeping both protocols keep: the subscription and the read model. */
 export interface TypeBook {
+  wildcard: boolean;
+  /** Names subscribed explicitly. */
+  names: Set<string>;
   lastNonce: string | undefined;
   /** When the latest response was sent (ms since the epoch). */
   sentAt: number;
@@ -111,6 +118,8 @@ export interface TypeBook {
 
 export function newTypeBook(): TypeBook {
   return {
+    wildcard: false,
+    names: new Set(),
     lastNonce: undefined,
     sentAt: 0,
     sentVersion: undefined,
@@ -202,8 +211,16 @@ export abstract class AdsSession<Req extends AnyDiscoveryRequest = AnyDiscoveryR
   /** Sends, for every type, what the client should hold and does not, in PUSH_ORDER. */
   protected abstract flushTypes(record: SnapshotRecord): void;
 
-  /** The read-model status of one type. */
-  protected abstract typeStatus(type: XdsTypeName, record: SnapshotRecord | undefined): TypeStatus;
+  /** The version of what the client should hold of `type` once settled; undefined when nothing is to be sent for it. */
+  protected desiredVersion(type: XdsTypeName, book: TypeBook, record: SnapshotRecord): string | undefined {
+    return book.wildcard || book.names.size > 0 ? typeVersion(this.desired(type, book, record)) : undefined;
+  }
+
+  /** The resources of `type` this stream should hold for `record`, by its subscription. */
+  protected desired(type: XdsTypeName, book: TypeBook, record: SnapshotRecord): readonly EncodedResource[] {
+    const all = record.snapshot.resources[type];
+    return book.wildcard ? all : all.filter((resource) => book.names.has(resource.name));
+  }
 
   /** Ends the session: stops watching the cache; later requests and changes do nothing. */
   close(): void {
@@ -286,7 +303,14 @@ export abstract class AdsSession<Req extends AnyDiscoveryRequest = AnyDiscoveryR
   status(): StreamStatus {
     const record = this.#node ? this.source.get(this.#node.id) : undefined;
     const types: { [T in XdsTypeName]?: TypeStatus } = {};
-    for (const type of PUSH_ORDER) if (this.types.has(type)) types[type] = this.typeStatus(type, record);
+    let synced = record !== undefined;
+    for (const type of PUSH_ORDER) {
+      const book = this.types.get(type);
+      if (!book) continue;
+      const status = this.#typeStatus(type, book, record);
+      types[type] = status;
+      if (status.desiredVersion !== undefined && status.ackedVersion !== status.desiredVersion) synced = false;
+    }
     return {
       streamId: this.streamId,
       protocol: this.protocol,
@@ -296,18 +320,21 @@ export abstract class AdsSession<Req extends AnyDiscoveryRequest = AnyDiscoveryR
       connectedAt: this.#connectedAt,
       ...(this.#disconnectedAt ? { disconnectedAt: this.#disconnectedAt } : {}),
       hasSnapshot: record !== undefined,
+      synced: synced && !this.#closed,
       types,
     };
   }
 
-  /** The status fields every protocol reports the same way. */
-  protected bookStatus(book: TypeBook, subscribed: '*' | readonly string[], held: readonly EncodedResource[]): TypeStatus {
-    const present = new Set(held.map((r) => r.name));
+  #typeStatus(type: XdsTypeName, book: TypeBook, record: SnapshotRecord | undefined): TypeStatus {
+    const subscribed = book.wildcard ? '*' : [...book.names].sort();
+    const present = new Set((record?.snapshot.resources[type] ?? []).map((r) => r.name));
+    const desiredVersion = record ? this.desiredVersion(type, book, record) : undefined;
     const state: ProxyState = this.#closed ? 'Disconnected' : book.lastReply === 'nack' ? 'Nacked' : book.lastReply === 'ack' ? 'Acked' : 'Pending';
     return {
       subscribed,
       missing: subscribed === '*' ? [] : subscribed.filter((name) => !present.has(name)),
       state,
+      ...opt('desiredVersion', desiredVersion),
       ...opt('sentVersion', book.sentVersion),
       ...opt('sentNonce', book.lastNonce),
       ...opt('sentCommit', book.sentCommit),

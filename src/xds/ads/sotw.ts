@@ -22,11 +22,9 @@ import type { SnapshotRecord } from '../cache.js';
 import { typeVersion, type EncodedResource } from '../snapshot.js';
 import { PUSH_ORDER, TYPE_URLS, type XdsTypeName } from '../type-urls.js';
 import type { AnyMessage, DiscoveryRequest, DiscoveryResponse } from './codec.js';
-import { AdsSession, byName, newTypeBook, type SessionOptions, type TypeBook, type TypeStatus } from './session.js';
+import { AdsSession, byName, newTypeBook, type SessionOptions, type TypeBook } from './session.js';
 
 interface TypeState extends TypeBook {
-  wildcard: boolean;
-  names: Set<string>;
   everNamed: boolean;
   /** typeVersion of what the client holds from us for its current subscription; undefined: nothing (or forgotten). */
   sentKey: string | undefined;
@@ -67,11 +65,6 @@ export class SotwSession extends AdsSession<DiscoveryRequest, DiscoveryResponse>
     return true;
   }
 
-  protected typeStatus(type: XdsTypeName, record: SnapshotRecord | undefined): TypeStatus {
-    const state = this.types.get(type)!;
-    return this.bookStatus(state, state.wildcard ? '*' : [...state.names].sort(), record?.snapshot.resources[type] ?? []);
-  }
-
   /** ACK or NACK of the latest response of `type` (the nonce matched). */
   #reply(type: XdsTypeName, state: TypeState, request: DiscoveryRequest): void {
     if (request.error_detail) {
@@ -89,10 +82,10 @@ export class SotwSession extends AdsSession<DiscoveryRequest, DiscoveryResponse>
     if (type === 'lds' || type === 'rds') this.queueFlush();
   }
 
-  /** The resources of `type` this stream should hold for `record`, by its subscription. */
-  #desired(type: XdsTypeName, state: TypeState, record: SnapshotRecord): readonly EncodedResource[] {
-    const all = record.snapshot.resources[type];
-    return state.wildcard ? all : all.filter((resource) => state.names.has(resource.name));
+  /** RDS, EDS and SDS are not sent when nothing subscribed exists: nothing to wait for then. */
+  protected override desiredVersion(type: XdsTypeName, state: TypeState, record: SnapshotRecord): string | undefined {
+    if (!FULL_STATE.has(type) && this.desired(type, state, record).length === 0) return undefined;
+    return super.desiredVersion(type, state, record);
   }
 
   /** Whether the client ACKed the current snapshot's listeners and routes (types it does not subscribe to count as done). */
@@ -100,7 +93,7 @@ export class SotwSession extends AdsSession<DiscoveryRequest, DiscoveryResponse>
     return (['lds', 'rds'] as const).every((type) => {
       const state = this.types.get(type);
       if (!state || (!state.wildcard && state.names.size === 0)) return true;
-      const key = typeVersion(this.#desired(type, state, record));
+      const key = typeVersion(this.desired(type, state, record));
       return state.sentKey === key && state.ackedVersion === key;
     });
   }
@@ -138,7 +131,7 @@ export class SotwSession extends AdsSession<DiscoveryRequest, DiscoveryResponse>
 
   #pushType(type: XdsTypeName, state: TypeState, record: SnapshotRecord, force: boolean): boolean {
     if (!state.wildcard && state.names.size === 0) return false; // unsubscribed from everything
-    let desired = this.#desired(type, state, record);
+    let desired = this.desired(type, state, record);
     if (type === 'cds' && !this.#routesSettled(record)) {
       // Make before break (XDS.md): a cluster the client's current routes may still use stays until
       // the new listeners and routes are ACKed; a full-state CDS without it would delete it first.
@@ -178,8 +171,6 @@ export class SotwSession extends AdsSession<DiscoveryRequest, DiscoveryResponse>
 function newTypeState(): TypeState {
   return {
     ...newTypeBook(),
-    wildcard: false,
-    names: new Set(),
     everNamed: false,
     sentKey: undefined,
     sentResources: [],
