@@ -1,18 +1,22 @@
-// startServing: read a source once, compile every Dataplane, publish snapshots and serve them over ADS.
+// startServing: the reconciler, its triggers (poll, file watch), the ADS server and the state dir, wired together.
 //
-// The first slice of `gitmesh serve` (DESIGN.md §5, §6): no polling, webhook or admin HTTP
-// (issue 5). `reload()` re-reads the source and sets every proxy's snapshot again; the cache
-// notifies (and the ADS sessions push) only where some type's version changed.
-import { buildMeshContexts, compileProxy } from '../compile/compile.js';
+// Start order (DESIGN.md §7): the state dir's last good snapshot is served first (same versions
+// as before the restart), then the ADS port opens, then the first fetch runs. A source that is
+// invalid or unreachable at start leaves gitmesh running and not ready: it serves what it has
+// (maybe nothing) and picks up the next good commit.
+import { watch, type FSWatcher } from 'chokidar';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import type { Diagnostic } from '../core/diagnostics.js';
 import { GitmeshError } from '../core/errors.js';
-import { validateFiles } from '../policies/validate-files.js';
-import { readSource } from '../source/index.js';
-import { startAdsServer, type AdsServer } from '../xds/ads/server.js';
+import { isGitRepository } from '../source/git.js';
+import { startAdsServer, type AdsServer, type StartAdsServerOptions } from '../xds/ads/server.js';
 import { SnapshotCache } from '../xds/cache.js';
-import { checkConsistent, EncodeCache, makeSnapshot, type Snapshot } from '../xds/snapshot.js';
+import { Reconciler, type ReconcileLog, type ReconcileMetrics, type ReconcileResult, type StatusJson } from './reconciler.js';
+import { localSource, type RevisionSource } from './sources.js';
+import { StateDir } from './state-dir.js';
 
-/** The source at some revision does not validate (or compiles to an inconsistent snapshot); nothing of it was served. */
+/** A reload found errors in the source (or it compiles to an inconsistent snapshot); nothing of it was served. */
 export class ServeValidationError extends GitmeshError {
   readonly diagnostics: readonly Diagnostic[];
   constructor(message: string, diagnostics: readonly Diagnostic[], data: Record<string, unknown> = {}) {
@@ -22,29 +26,43 @@ export class ServeValidationError extends GitmeshError {
 }
 
 export interface ServeOptions {
-  /** A local git repository or policy folder (readSource's SRC). */
+  /** A local git repository or policy folder (readSource's SRC); ignored when `source` is given. */
   readonly repo: string;
   readonly ref?: string;
   readonly path?: string;
   /** Resolves a relative `repo` (default process.cwd()). */
   readonly cwd?: string;
+  /** The source to follow instead of `repo` (a remote mirror, a test double of the interface). */
+  readonly source?: RevisionSource;
   /** The ADS port; 0 picks a free one. */
   readonly xdsPort: number;
   /** The address the ADS server binds (e.g. 127.0.0.1 or 0.0.0.0). */
   readonly host: string;
+  /** Keeps the applied log and the last good snapshot; restored at start. */
+  readonly stateDir?: string;
+  /** Fetch every so often (ms); 0 or undefined: no polling. */
+  readonly pollMs?: number;
+  /** Watch a local source's files (a folder) or refs (a git repository) and reconcile on change (default false; the CLI turns it on). */
+  readonly watch?: boolean;
+  readonly log?: ReconcileLog;
+  readonly metrics?: ReconcileMetrics;
+  /** ADS hooks, fan-out and limits. */
+  readonly ads?: Omit<StartAdsServerOptions, 'source' | 'host' | 'port'>;
+  /** Called after every reconcile. */
+  readonly onReconcile?: (result: ReconcileResult) => void;
 }
 
-/** What one read of the source published. */
+/** What the last reconcile that served something published (compatible with the first `serve`). */
 export interface PublishResult {
   /** The commit read; null for a plain folder. */
   readonly commit: string | null;
-  /** Node ids (`MESH.NAME`) served after this publish, sorted. */
+  /** Node ids (`MESH.NAME`) served, sorted. */
   readonly proxies: readonly string[];
   /** Of those, the proxyless gRPC ones. */
   readonly proxyless: readonly string[];
   /** Node ids whose snapshot content changed (new ones included), sorted. */
   readonly changed: readonly string[];
-  /** Node ids whose Dataplane is gone (their snapshot is dropped; open streams keep what they had), sorted. */
+  /** Node ids whose Dataplane is gone, sorted. */
   readonly removed: readonly string[];
   /** Warnings of the revision (they never block it). */
   readonly warnings: readonly Diagnostic[];
@@ -57,115 +75,113 @@ export interface Serving {
   readonly address: string;
   readonly cache: SnapshotCache;
   readonly ads: AdsServer;
-  /** What the last successful read published. */
+  readonly reconciler: Reconciler;
+  /** The state dir, when one is kept. */
+  readonly stateDir: StateDir | undefined;
+  /** What the last applied (or unchanged) reconcile published. */
   readonly current: PublishResult;
+  /** The result of the first reconcile (it may have failed or been rejected: gitmesh keeps running). */
+  readonly first: ReconcileResult;
+  status(): StatusJson;
   /**
-   * Re-reads the source and publishes it. On invalid input it throws ServeValidationError and
-   * the served snapshots stay as they were. Calls are serialized.
+   * Reconciles now. Throws ServeValidationError when the revision has errors (the served
+   * snapshots stay as they were) and the source's error when it cannot be read. Calls coalesce.
    */
   reload(): Promise<PublishResult>;
-  /** Stops the ADS server (open streams are cancelled). Idempotent. */
+  /** Stops triggers, the ADS server and the reconciler. Idempotent. */
   close(): Promise<void>;
 }
 
-/** The snapshots of one revision, by node id, built through `encode` (a fresh generation). */
-interface Built {
-  readonly commit: string | null;
-  readonly snapshots: Map<string, Snapshot>;
-  /** Node ids compiled for proxyless gRPC (the others are Envoy sidecars). */
-  readonly proxyless: string[];
-  readonly warnings: Diagnostic[];
+function publishResult(result: ReconcileResult): PublishResult {
+  return { commit: result.commit, proxies: result.proxies, proxyless: result.proxyless, changed: result.changed, removed: result.removed, warnings: result.diagnostics };
 }
 
-async function build(options: ServeOptions, encode: EncodeCache): Promise<Built> {
-  const read = await readSource({
-    src: options.repo,
-    ...(options.cwd !== undefined && { cwd: options.cwd }),
-    ...(options.ref !== undefined && { ref: options.ref }),
-    ...(options.path !== undefined && { path: options.path }),
-  });
-  const validation = validateFiles({ files: read.files, sourceDiagnostics: read.diagnostics });
-  const where = `${options.repo}${read.commit ? ` at ${read.commit.slice(0, 12)}` : ''}`;
-  if (validation.summary.errors > 0) {
-    const errors = validation.diagnostics.filter((d) => d.severity === 'error');
-    throw new ServeValidationError(`${where} has ${errors.length} error(s); nothing of it is served`, errors, { commit: read.commit });
-  }
-  const contexts = buildMeshContexts(validation.resources);
-  const snapshots = new Map<string, Snapshot>();
-  const proxyless: string[] = [];
-  const inconsistent: Diagnostic[] = [];
-  for (const ctx of contexts.values()) {
-    for (const dataplane of ctx.dataplanes) {
-      const nodeId = `${ctx.mesh}.${dataplane.name}`;
-      // Each proxy in its own flavour (the gitmesh.io/proxyless label).
-      const compiled = compileProxy(ctx, dataplane);
-      if (compiled.resolved.proxy.flavour === 'grpc') proxyless.push(nodeId);
-      const snapshot = makeSnapshot(compiled.xds, encode);
-      const problems = checkConsistent(snapshot, { proxy: nodeId });
-      if (problems.length > 0) inconsistent.push(...problems);
-      else snapshots.set(nodeId, snapshot);
-    }
-  }
-  if (inconsistent.length > 0) {
-    throw new ServeValidationError(`${where} compiles to inconsistent xDS (a compiler bug); nothing of it is served`, inconsistent, { commit: read.commit });
-  }
-  return { commit: read.commit, snapshots, proxyless: proxyless.sort(), warnings: validation.diagnostics.filter((d) => d.severity !== 'error') };
-}
-
-function publish(cache: SnapshotCache, built: Built): PublishResult {
-  const changed: string[] = [];
-  const removed: string[] = [];
-  const commit = built.commit ?? '';
-  const proxyless = new Set(built.proxyless);
-  for (const [nodeId, snapshot] of built.snapshots) {
-    if (cache.set(nodeId, snapshot, { commit, flavour: proxyless.has(nodeId) ? 'grpc' : 'envoy' })) changed.push(nodeId);
-  }
-  for (const nodeId of cache.nodeIds()) {
-    if (!built.snapshots.has(nodeId)) {
-      cache.delete(nodeId);
-      removed.push(nodeId);
-    }
-  }
-  return { commit: built.commit, proxies: [...built.snapshots.keys()].sort(), proxyless: built.proxyless, changed: changed.sort(), removed, warnings: built.warnings };
+/** Watches a local folder's files, or a local repository's refs, and calls `onChange` once per burst. */
+function watchLocal(dir: string, onChange: () => void): FSWatcher {
+  const gitdir = existsSync(join(dir, '.git')) ? join(dir, '.git') : dir;
+  const paths = isGitRepository(dir) ? ['HEAD', 'refs', 'packed-refs'].map((p) => join(gitdir, p)) : [dir];
+  let timer: NodeJS.Timeout | undefined;
+  const burst = () => {
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(onChange, 100);
+  };
+  const watcher = watch(paths, { ignoreInitial: true });
+  watcher.on('all', burst);
+  return watcher;
 }
 
 /**
- * Reads the source, validates and compiles it, and serves it over ADS on host:xdsPort. Throws
- * ServeValidationError when the source has errors (before binding), the source's typed errors
- * when it cannot be read, and the bind error when the port is taken.
+ * Starts following the source and serving it over ADS on host:xdsPort. Throws the source's typed
+ * errors when it cannot be opened at all, and the bind error when the port is taken; an invalid
+ * first revision does not throw (see `first` and `status()`).
  */
 export async function startServing(options: ServeOptions): Promise<Serving> {
-  let encode = new EncodeCache();
+  const source =
+    options.source ??
+    localSource(options.repo, { ...(options.cwd !== undefined && { cwd: options.cwd }), ...(options.ref !== undefined && { ref: options.ref }), ...(options.path !== undefined && { path: options.path }) });
   const cache = new SnapshotCache();
-  let current = publish(cache, await build(options, encode));
-  const ads = await startAdsServer({ source: cache, host: options.host, port: options.xdsPort });
-  let chain: Promise<unknown> = Promise.resolve();
-  let closed = false;
-
-  const reloadOnce = async (): Promise<PublishResult> => {
-    const next = encode.next();
-    const built = await build(options, next);
-    encode = next;
-    current = publish(cache, built);
-    return current;
+  const stateDir = options.stateDir !== undefined ? new StateDir(options.stateDir) : undefined;
+  const ads = await startAdsServer({ ...options.ads, source: cache, host: options.host, port: options.xdsPort });
+  const reconciler = new Reconciler({
+    source,
+    cache,
+    ads: ads.service,
+    ...(stateDir && { stateDir }),
+    ...(options.log && { log: options.log }),
+    ...(options.metrics && { metrics: options.metrics }),
+  });
+  let current: PublishResult = { commit: null, proxies: [], proxyless: [], changed: [], removed: [], warnings: [] };
+  const track = (result: ReconcileResult): ReconcileResult => {
+    if (result.outcome === 'applied' || (result.outcome === 'unchanged' && result.proxies.length > 0)) current = publishResult(result);
+    options.onReconcile?.(result);
+    return result;
   };
-
+  try {
+    await reconciler.restore();
+  } catch (error) {
+    // A state dir that cannot be read is reported; the repository is the source of truth.
+    options.log?.error({ err: error instanceof Error ? error.message : String(error) }, 'the state dir snapshot cannot be restored; starting from the repository');
+  }
+  const first = track(await reconciler.run('start'));
+  const timers: NodeJS.Timeout[] = [];
+  const watchers: FSWatcher[] = [];
+  if (options.pollMs) {
+    const timer = setInterval(() => void reconciler.run('poll').then(track), options.pollMs);
+    timer.unref();
+    timers.push(timer);
+  }
+  if (!options.source && options.watch === true) {
+    const dir = resolve(options.cwd ?? process.cwd(), options.repo);
+    watchers.push(watchLocal(dir, () => void reconciler.run('watch').then(track)));
+  }
+  let closed = false;
   return {
     port: ads.port,
     address: ads.address,
     cache,
     ads,
+    reconciler,
+    stateDir,
     get current() {
       return current;
     },
-    reload() {
-      const run = chain.then(reloadOnce, reloadOnce);
-      chain = run.catch(() => undefined);
-      return run;
+    first,
+    status: () => reconciler.status(),
+    async reload() {
+      const result = track(await reconciler.run('reload'));
+      if (result.outcome === 'rejected') {
+        const where = `${source.description}${result.commit ? ` at ${result.commit.slice(0, 12)}` : ''}`;
+        throw new ServeValidationError(`${where} has ${result.diagnostics.length} error(s); nothing of it is served`, result.diagnostics, { commit: result.commit });
+      }
+      if (result.outcome === 'failed') throw new GitmeshError(result.error?.code ?? 'Error', result.error?.message ?? 'reconcile failed', { commit: result.commit });
+      return current;
     },
     async close() {
       if (closed) return;
       closed = true;
+      for (const timer of timers) clearInterval(timer);
+      await Promise.all(watchers.map((w) => w.close()));
+      await reconciler.close();
       await ads.close();
     },
   };

@@ -1,11 +1,15 @@
 // `gitmesh serve --repo SRC [--ref REF] [--path DIR] [--xds-port 5678]`: serve the compiled xDS over ADS until stopped.
 import { Command, Option } from 'commander';
+import { parseDuration } from '../../core/duration.js';
 import { EXIT, UsageError, type CliIo } from '../io.js';
 import { repoOptions, type RepoOptions } from './repo-options.js';
 
 interface ServeCommandOptions extends RepoOptions {
   xdsPort: string;
   host: string;
+  stateDir?: string;
+  poll: string;
+  watch: boolean;
 }
 
 /** Resolves once SIGINT or SIGTERM arrives (the default for `serve`'s wait). */
@@ -24,34 +28,42 @@ function untilSignal(): Promise<string> {
 /** `wait` decides when to stop (tests inject one); by default SIGINT/SIGTERM. */
 export function serveCommand(io: CliIo, setExit: (code: number) => void, wait: () => Promise<string> = untilSignal): Command {
   return repoOptions(new Command('serve'))
-    .description('compile every Dataplane of SRC and serve it to Envoy and proxyless gRPC over ADS (SotW) until SIGINT/SIGTERM')
+    .description('follow SRC: compile every Dataplane of each new revision and serve it to Envoy and proxyless gRPC over ADS (SotW and Delta) until SIGINT/SIGTERM')
     .addOption(new Option('--xds-port <port>', 'ADS (gRPC) port; 0 picks a free one').env('GITMESH_XDS_PORT').default('5678'))
     .addOption(new Option('--host <address>', 'address to bind').env('GITMESH_HOST').default('127.0.0.1'))
+    .addOption(new Option('--state-dir <dir>', 'keep the applied log and the last good snapshot here; a restart serves it at once').env('GITMESH_STATE_DIR'))
+    .addOption(new Option('--poll <duration>', 'fetch this often (0: never)').env('GITMESH_POLL').default('60s'))
+    .addOption(new Option('--no-watch', 'do not watch a local folder or repository for changes'))
     .action(async (options: ServeCommandOptions) => {
       const xdsPort = Number(options.xdsPort);
       if (!Number.isInteger(xdsPort) || xdsPort < 0 || xdsPort > 65535) throw new UsageError(`--xds-port ${JSON.stringify(options.xdsPort)} is not a port (0-65535)`);
       // Loaded on use: `validate` and `--help` need none of compile, protobuf, grpc or git.
-      const { startServing, ServeValidationError } = await import('../../reconcile/serve.js');
-      const { renderDiagnostics } = await import('../format/diagnostics.js');
-      let serving;
-      try {
-        serving = await startServing({
-          repo: options.repo,
-          cwd: io.cwd,
-          xdsPort,
-          host: options.host,
-          ...(options.ref !== undefined && { ref: options.ref }),
-          ...(options.path !== undefined && { path: options.path }),
-        });
-      } catch (error) {
-        if (error instanceof ServeValidationError) {
-          const errors = error.diagnostics.length;
-          io.stderr(renderDiagnostics('text', { diagnostics: [...error.diagnostics], summary: { files: 0, resources: 0, errors, warnings: 0, suppressed: 0 }, color: false }));
-          io.stderr(`gitmesh: ${error.message}\n`);
-          return setExit(EXIT.invalid);
-        }
-        throw error;
-      }
+      const { startServing } = await import('../../reconcile/serve.js');
+      const { renderText } = await import('../format/diagnostics.js');
+      const pollMs = parseDuration(options.poll);
+      if (pollMs === undefined) throw new UsageError(`--poll ${JSON.stringify(options.poll)} is not a duration (e.g. 60s, 5m; 0 turns polling off)`);
+      const serving = await startServing({
+        repo: options.repo,
+        cwd: io.cwd,
+        xdsPort,
+        host: options.host,
+        pollMs,
+        watch: options.watch,
+        ...(options.stateDir !== undefined && { stateDir: options.stateDir }),
+        ...(options.ref !== undefined && { ref: options.ref }),
+        ...(options.path !== undefined && { path: options.path }),
+        onReconcile: (result) => {
+          if (result.outcome === 'rejected') {
+            const errors = result.diagnostics.length;
+            io.stderr(renderText({ diagnostics: result.diagnostics }));
+            io.stderr(`gitmesh: ${options.repo}${result.commit ? ` at ${result.commit.slice(0, 12)}` : ''} has ${errors} error(s); nothing of it is served, waiting for a valid revision\n`);
+          } else if (result.outcome === 'failed') {
+            io.stderr(`gitmesh: ${result.error?.message ?? 'reading the source failed'}; retrying on the next trigger\n`);
+          } else if (result.outcome === 'applied' && result.trigger !== 'start') {
+            io.stderr(`gitmesh: ${result.commit ? result.commit.slice(0, 12) : 'the folder'} applied (${result.trigger}): ${result.changed.length} proxies changed, ${result.removed.length} removed\n`);
+          }
+        },
+      });
       const { current } = serving;
       const dialHost = options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host;
       const serverUri = `${dialHost.includes(':') ? `[${dialHost}]` : dialHost}:${serving.port}`;
@@ -62,8 +74,10 @@ export function serveCommand(io: CliIo, setExit: (code: number) => void, wait: (
       };
       io.stdout(
         [
-          `gitmesh: serving ${current.proxies.length} proxies from ${options.repo}${current.commit ? ` at ${current.commit.slice(0, 12)}` : ''}`,
-          `xDS (ADS, SotW, insecure) on ${serving.address}`,
+          serving.reconciler.ready()
+            ? `gitmesh: serving ${current.proxies.length} proxies from ${options.repo}${current.commit ? ` at ${current.commit.slice(0, 12)}` : ''}`
+            : `gitmesh: nothing to serve yet from ${options.repo}; the ADS port is open and waits for a valid revision`,
+          `xDS (ADS, SotW and Delta, insecure) on ${serving.address}`,
           ...(current.warnings.length > 0 ? [`${current.warnings.length} warning(s) (run gitmesh validate to see them)`] : []),
           `proxies: ${current.proxies.join(', ') || '(none)'}`,
           'Envoy: node.id MESH.NAME, an ADS cluster pointing at the address above.',

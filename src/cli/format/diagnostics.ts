@@ -34,8 +34,8 @@ function joinRoot(root: string | undefined, file: string): string {
   return `${root.replace(/\/+$/, '')}/${file === '.' ? '' : file}`.replace(/\/$/, '') || '.';
 }
 
-/** `file:line:col: error GM202 message` lines, a hint under each, and a summary line. */
-export function renderText({ diagnostics, summary, root, color = false }: RenderInput): string {
+/** `file:line:col: error GM202 message` lines, a hint under each, and (with a summary) a tally line. */
+export function renderText({ diagnostics, summary, root, color = false }: Omit<RenderInput, 'summary'> & { readonly summary?: ValidationSummary }): string {
   const paint = (code: string, text: string) => (color ? `\u001b[${code}m${text}\u001b[0m` : text);
   const lines: string[] = [];
   for (const d of diagnostics) {
@@ -44,6 +44,7 @@ export function renderText({ diagnostics, summary, root, color = false }: Render
     lines.push(`${paint('1', `${joinRoot(root, d.file)}:${d.line}:${d.column}`)}: ${severity} ${d.code}${subject} ${d.message}`);
     if (d.hint) lines.push(paint('2', `  hint: ${d.hint}`));
   }
+  if (!summary) return lines.join('\n') + '\n';
   const { files, resources, errors, warnings, suppressed } = summary;
   const counts = `${plural(errors, 'error')}, ${plural(warnings, 'warning')}${suppressed ? `, ${suppressed} suppressed` : ''}`;
   const tally = `${plural(files, 'file')}, ${plural(resources, 'resource')}: ${counts}`;

@@ -131,14 +131,29 @@ export class AdsService {
 
   /** Live state per node id, sorted by node id: open streams, or the last closed one. */
   proxies(): ProxyStatus[] {
+    return this.#statuses(undefined);
+  }
+
+  /** Live state of these node ids (those no stream ever named are left out), sorted by node id. */
+  proxiesOf(nodeIds: Iterable<string>): ProxyStatus[] {
+    return this.#statuses(new Set(nodeIds));
+  }
+
+  /** The live state of one node id, or undefined when no stream ever named it. */
+  proxy(nodeId: string): ProxyStatus | undefined {
+    return this.#statuses(new Set([nodeId]))[0];
+  }
+
+  #statuses(only: ReadonlySet<string> | undefined): ProxyStatus[] {
     const byNode = new Map<string, StreamStatus[]>();
-    for (const status of this.streams()) {
-      if (status.nodeId === undefined) continue;
-      const list = byNode.get(status.nodeId) ?? [];
-      list.push(status);
-      byNode.set(status.nodeId, list);
+    for (const session of this.#sessions.values()) {
+      const nodeId = session.nodeId;
+      if (nodeId === undefined || (only && !only.has(nodeId))) continue;
+      const list = byNode.get(nodeId) ?? [];
+      list.push(session.status());
+      byNode.set(nodeId, list);
     }
-    for (const [nodeId, status] of this.#closed) if (!byNode.has(nodeId)) byNode.set(nodeId, [status]);
+    for (const [nodeId, status] of this.#closed) if (!byNode.has(nodeId) && (!only || only.has(nodeId))) byNode.set(nodeId, [status]);
     return [...byNode.entries()]
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
       .map(([nodeId, streams]) => {
@@ -147,11 +162,6 @@ export class AdsService {
         const synced = connected && streams.every((s) => !s.connected || s.synced);
         return { nodeId, connected, state: connected ? worst(streams) : 'Disconnected', ...(flavour !== undefined && { flavour }), synced, streams };
       });
-  }
-
-  /** The live state of one node id, or undefined when no stream ever named it. */
-  proxy(nodeId: string): ProxyStatus | undefined {
-    return this.proxies().find((p) => p.nodeId === nodeId);
   }
 
   /** Closes every session and stops the fan-out (their streams are ended by the server's shutdown). */

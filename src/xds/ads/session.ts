@@ -92,6 +92,7 @@ export interface Pushable {
 
 /** A session as the server holds it, whatever its protocol. */
 export interface LiveSession extends Pushable {
+  readonly nodeId: string | undefined;
   status(): StreamStatus;
   close(): void;
 }

@@ -1,0 +1,350 @@
+// The GitOps loop: fetch → load → validate → compile → diff against the live snapshots → publish to the proxies that changed.
+//
+// One reconcile runs at a time; triggers that arrive meanwhile (a webhook burst, a poll, file
+// events) coalesce into one more run. A revision with errors is recorded as rejected and never
+// published: the proxies keep the last good snapshot. A source that fails (remote down, ref
+// gone) degrades the status and changes nothing. The state dir, when given, gets the snapshot
+// before the proxies do, so a crash at any point restarts on what proxies were (or were about
+// to be) served.
+import type { Diagnostic } from '../core/diagnostics.js';
+import { GitmeshError } from '../core/errors.js';
+import type { AdsService, ProxyStatus } from '../xds/ads/server.js';
+import type { SnapshotCache } from '../xds/cache.js';
+import { EncodeCache, type Snapshot } from '../xds/snapshot.js';
+import { RESOURCE_KEYS, PUSH_ORDER } from '../xds/type-urls.js';
+import { buildRevision, type BuiltProxy } from './build.js';
+import type { CommitMeta, RevisionSource } from './sources.js';
+import { StateDir, type AppliedEntry, type StoredProxy } from './state-dir.js';
+
+/** How a reconcile ended. */
+export type ReconcileOutcome = 'applied' | 'unchanged' | 'rejected' | 'failed';
+
+/** What one reconcile did. */
+export interface ReconcileResult {
+  readonly outcome: ReconcileOutcome;
+  /** The commit fetched (null for a folder, or when the fetch failed). */
+  readonly commit: string | null;
+  readonly trigger: string;
+  /** Node ids whose snapshot changed (added ones included), sorted; empty unless applied. */
+  readonly changed: readonly string[];
+  /** Node ids whose Dataplane is gone, sorted. */
+  readonly removed: readonly string[];
+  /** Node ids served after this reconcile, sorted. */
+  readonly proxies: readonly string[];
+  /** Of those, the proxyless gRPC ones. */
+  readonly proxyless: readonly string[];
+  /** Errors of a rejected revision; warnings of an applied one. */
+  readonly diagnostics: readonly Diagnostic[];
+  /** Why it failed (a source error), when it did. */
+  readonly error?: { readonly code: string; readonly message: string };
+  readonly ms: number;
+}
+
+/** `/api/v1/status` (DESIGN.md §5). */
+export interface StatusJson {
+  readonly state: 'serving' | 'degraded' | 'starting';
+  readonly live: { readonly commit: string | null; readonly appliedAt: string } | null;
+  readonly lastSeen: { readonly commit: string | null; readonly at: string } | null;
+  readonly rejected: { readonly commit: string | null; readonly at: string; readonly diagnostics: readonly Diagnostic[] } | null;
+  readonly lastError: { readonly at: string; readonly code: string; readonly message: string } | null;
+}
+
+/** Structured log calls (pino's shape). */
+export interface ReconcileLog {
+  info(fields: object, message: string): void;
+  warn(fields: object, message: string): void;
+  error(fields: object, message: string): void;
+}
+
+/** What the reconciler reports to metrics. */
+export interface ReconcileMetrics {
+  reconciled(outcome: ReconcileOutcome, seconds: number): void;
+}
+
+export interface ReconcilerOptions {
+  readonly source: RevisionSource;
+  readonly cache: SnapshotCache;
+  /** The ADS service, to learn when a publish went live on the proxies (the `live` entries of the log). */
+  readonly ads?: Pick<AdsService, 'proxiesOf'>;
+  readonly stateDir?: StateDir;
+  readonly log?: ReconcileLog;
+  readonly metrics?: ReconcileMetrics;
+  readonly now?: () => Date;
+  /** How long to wait for the changed proxies to ACK before the `live` entry is written anyway (default 30 s). */
+  readonly settleTimeoutMs?: number;
+}
+
+const SILENT: ReconcileLog = { info: () => undefined, warn: () => undefined, error: () => undefined };
+const DIAGNOSTICS_LOGGED = 20;
+
+export class Reconciler {
+  readonly #options: ReconcilerOptions;
+  readonly #log: ReconcileLog;
+  readonly #now: () => Date;
+  #encode = new EncodeCache();
+  #live: { commit: string | null; appliedAt: string } | null = null;
+  #lastSeen: StatusJson['lastSeen'] = null;
+  #rejected: StatusJson['rejected'] = null;
+  #lastError: StatusJson['lastError'] = null;
+  #proxyless = new Set<string>();
+  #running: Promise<ReconcileResult> | undefined;
+  #queued: { triggers: Set<string>; promise: Promise<ReconcileResult>; resolve: (result: ReconcileResult) => void } | undefined;
+  #settle: { cancel(reason: string): void; done: Promise<void> } | undefined;
+  #closed = false;
+
+  constructor(options: ReconcilerOptions) {
+    this.#options = options;
+    this.#log = options.log ?? SILENT;
+    this.#now = options.now ?? (() => new Date());
+  }
+
+  /**
+   * Serves the state dir's last good snapshot, if there is one: call before the first fetch so a
+   * restart serves the same versions at once. Returns the commit restored (undefined: nothing).
+   */
+  async restore(): Promise<{ commit: string | null; proxies: number } | undefined> {
+    const stateDir = this.#options.stateDir;
+    if (!stateDir) return undefined;
+    const stored = await stateDir.loadSnapshot();
+    if (!stored) return undefined;
+    for (const [nodeId, proxy] of stored.proxies) {
+      this.#options.cache.set(nodeId, proxy.snapshot, { commit: stored.commit ?? '', ...(proxy.flavour !== undefined && { flavour: proxy.flavour }) });
+      if (proxy.flavour === 'grpc') this.#proxyless.add(nodeId);
+    }
+    this.#live = { commit: stored.commit, appliedAt: stored.appliedAt };
+    this.#log.info({ commit: stored.commit, proxies: stored.proxies.size, appliedAt: stored.appliedAt }, 'serving the last good snapshot from the state dir');
+    return { commit: stored.commit, proxies: stored.proxies.size };
+  }
+
+  /** Asks for a reconcile; triggers during a run coalesce into one more run. */
+  trigger(reason: string): void {
+    void this.run(reason);
+  }
+
+  /** Runs a reconcile (or joins the one queued behind the running one) and resolves with its result. */
+  run(reason: string): Promise<ReconcileResult> {
+    if (this.#running) {
+      if (!this.#queued) {
+        let resolve!: (result: ReconcileResult) => void;
+        const promise = new Promise<ReconcileResult>((r) => (resolve = r));
+        this.#queued = { triggers: new Set(), promise, resolve };
+      }
+      this.#queued.triggers.add(reason);
+      return this.#queued.promise;
+    }
+    const running = this.#once(reason).finally(() => {
+      this.#running = undefined;
+      const queued = this.#queued;
+      this.#queued = undefined;
+      if (queued && !this.#closed) void this.run([...queued.triggers].join('+')).then(queued.resolve);
+    });
+    this.#running = running;
+    return running;
+  }
+
+  /** Whether a snapshot is served (restored or applied). */
+  ready(): boolean {
+    return this.#live !== null;
+  }
+
+  status(): StatusJson {
+    const state = this.#live === null ? 'starting' : this.#lastError ? 'degraded' : 'serving';
+    return { state, live: this.#live, lastSeen: this.#lastSeen, rejected: this.#rejected, lastError: this.#lastError };
+  }
+
+  /** Stops queued runs and the settle wait (writes its `live` entry with what is known). */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.#running?.catch(() => undefined);
+    this.#settle?.cancel('stopped');
+    await this.#settle?.done;
+  }
+
+  async #once(trigger: string): Promise<ReconcileResult> {
+    const started = performance.now();
+    const at = () => this.#now().toISOString();
+    const served = () => this.#options.cache.nodeIds();
+    const result = (outcome: ReconcileOutcome, commit: string | null, rest: Partial<ReconcileResult> = {}): ReconcileResult => {
+      const ms = performance.now() - started;
+      this.#options.metrics?.reconciled(outcome, ms / 1000);
+      const proxies = rest.proxies ?? served();
+      return { outcome, commit, trigger, changed: [], removed: [], proxies, proxyless: proxies.filter((id) => this.#proxyless.has(id)), diagnostics: [], ...rest, ms };
+    };
+    const { source } = this.#options;
+    let commit: string | null;
+    try {
+      commit = await source.fetch();
+    } catch (error) {
+      const code = error instanceof GitmeshError ? error.code : 'Error';
+      const message = error instanceof Error ? error.message : String(error);
+      this.#lastError = { at: at(), code, message };
+      this.#log.warn({ trigger, source: source.description, code, err: message }, 'fetch failed; still serving the last good snapshot');
+      return result('failed', null, { error: { code, message } });
+    }
+    this.#lastSeen = { commit, at: at() };
+    if (this.#lastError && this.#lastError.code !== 'StateDir') this.#lastError = null;
+    if (source.versioned && commit !== null && (commit === this.#live?.commit || commit === this.#rejected?.commit)) return result('unchanged', commit);
+
+    // One pack cache for every read of this reconcile (isomorphic-git parses each pack index once).
+    const packCache = {};
+    let files;
+    let meta: CommitMeta | undefined;
+    try {
+      files = await source.read(commit, packCache);
+      if (commit !== null) meta = await source.meta?.(commit, packCache);
+    } catch (error) {
+      const code = error instanceof GitmeshError ? error.code : 'Error';
+      const message = error instanceof Error ? error.message : String(error);
+      this.#lastError = { at: at(), code, message };
+      this.#log.warn({ trigger, commit, code, err: message }, 'reading the revision failed; still serving the last good snapshot');
+      return result('failed', commit, { error: { code, message } });
+    }
+    const who = meta ? { author: meta.author, subject: meta.subject } : {};
+    const encode = this.#encode.next();
+    const built = buildRevision(files, encode);
+    if (!built.ok) {
+      this.#rejected = { commit, at: at(), diagnostics: built.diagnostics };
+      this.#log.error(
+        { trigger, commit, ...who, errors: built.diagnostics.length, diagnostics: built.diagnostics.slice(0, DIAGNOSTICS_LOGGED).map(formatDiagnostic) },
+        built.reason === 'invalid' ? 'revision rejected: it has errors; proxies keep the last good snapshot' : 'revision rejected: it compiles to inconsistent xDS (a compiler bug); proxies keep the last good snapshot',
+      );
+      await this.#append({ event: 'rejected', time: at(), commit, ...who, trigger, errors: built.diagnostics.length, diagnostics: built.diagnostics.slice(0, DIAGNOSTICS_LOGGED).map(formatDiagnostic) });
+      return result('rejected', commit, { diagnostics: built.diagnostics });
+    }
+    this.#encode = encode;
+    const { changed, removed, unchanged } = this.#diff(built.proxies);
+    const proxies = [...built.proxies.keys()].sort();
+    const proxyless = new Set(proxies.filter((id) => built.proxies.get(id)!.flavour === 'grpc'));
+    if (changed.length === 0 && removed.length === 0 && this.#live !== null) {
+      // The same content from another commit (or a folder touched without a change): nothing to push or record.
+      this.#live = { commit, appliedAt: this.#live.appliedAt };
+      this.#rejected = null;
+      this.#proxyless = proxyless;
+      this.#publish(built.proxies, commit, []);
+      return result('unchanged', commit, { proxies, diagnostics: built.warnings });
+    }
+    const appliedAt = at();
+    // Write ahead: the state dir holds the new snapshot before any proxy sees it.
+    await this.#save(commit, appliedAt, built.proxies);
+    await this.#append({ event: 'applied', time: appliedAt, commit, ...who, trigger, changed: Object.fromEntries(changed.map((id) => [id, versionsJson(built.proxies.get(id)!.snapshot)])), removed, unchanged });
+    this.#publish(built.proxies, commit, removed);
+    this.#live = { commit, appliedAt };
+    this.#rejected = null;
+    this.#proxyless = proxyless;
+    this.#log.info({ trigger, commit, ...who, changed: changed.length, removed: removed.length, unchanged, warnings: built.warnings.length }, 'revision applied');
+    this.#watchSettle(commit, changed);
+    return result('applied', commit, { changed, removed, proxies, diagnostics: built.warnings });
+  }
+
+  /** Which node ids a publish of `next` changes, drops and leaves alone. */
+  #diff(next: ReadonlyMap<string, BuiltProxy>): { changed: string[]; removed: string[]; unchanged: number } {
+    const { cache } = this.#options;
+    const changed: string[] = [];
+    let unchanged = 0;
+    for (const [nodeId, proxy] of next) {
+      const current = cache.get(nodeId);
+      if (current && sameVersions(current.snapshot, proxy.snapshot)) unchanged++;
+      else changed.push(nodeId);
+    }
+    const removed = cache.nodeIds().filter((id) => !next.has(id));
+    return { changed: changed.sort(), removed, unchanged };
+  }
+
+  #publish(proxies: ReadonlyMap<string, BuiltProxy>, commit: string | null, removed: readonly string[]): void {
+    const { cache } = this.#options;
+    for (const [nodeId, proxy] of proxies) cache.set(nodeId, proxy.snapshot, { commit: commit ?? '', flavour: proxy.flavour });
+    for (const nodeId of removed) cache.delete(nodeId);
+  }
+
+  async #save(commit: string | null, appliedAt: string, proxies: ReadonlyMap<string, BuiltProxy>): Promise<void> {
+    const stateDir = this.#options.stateDir;
+    if (!stateDir) return;
+    const stored = new Map<string, StoredProxy>([...proxies].map(([id, p]) => [id, { snapshot: p.snapshot, flavour: p.flavour }]));
+    await this.#stateDirWrite(() => stateDir.saveSnapshot({ commit, appliedAt, proxies: stored }));
+  }
+
+  async #append(entry: AppliedEntry): Promise<void> {
+    const stateDir = this.#options.stateDir;
+    if (stateDir) await this.#stateDirWrite(() => stateDir.append(entry));
+  }
+
+  /** A state dir that cannot be written degrades the status; serving goes on. */
+  async #stateDirWrite(write: () => Promise<void>): Promise<void> {
+    try {
+      await write();
+      if (this.#lastError?.code === 'StateDir') this.#lastError = null;
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      this.#lastError = { at: this.#now().toISOString(), code: 'StateDir', message };
+      this.#log.error({ err: message }, 'the state dir cannot be written; serving goes on, but a restart would not restore this');
+    }
+  }
+
+  /** Waits until the changed proxies that are connected ACKed (or NACKed) the new snapshot, then logs it as live. */
+  #watchSettle(commit: string | null, changed: readonly string[]): void {
+    this.#settle?.cancel('superseded');
+    const ads = this.#options.ads;
+    if (!ads || changed.length === 0) {
+      this.#settle = undefined;
+      return;
+    }
+    const timeoutMs = this.#options.settleTimeoutMs ?? 30_000;
+    const deadline = Date.now() + timeoutMs;
+    let stop: ((reason: string) => void) | undefined;
+    const done = (async () => {
+      let reason = 'settled';
+      let statuses: ProxyStatus[] = [];
+      for (;;) {
+        statuses = ads.proxiesOf(changed);
+        if (statuses.every((p) => !p.connected || p.synced || p.state === 'Nacked')) break;
+        if (Date.now() >= deadline) {
+          reason = 'timeout';
+          break;
+        }
+        const stopped = await new Promise<string | undefined>((resolve) => {
+          const timer = setTimeout(() => resolve(undefined), 100);
+          stop = (why) => {
+            clearTimeout(timer);
+            resolve(why);
+          };
+        });
+        if (stopped) {
+          reason = stopped;
+          statuses = ads.proxiesOf(changed);
+          break;
+        }
+      }
+      const known = new Map(statuses.map((p) => [p.nodeId, p]));
+      const proxies: Record<string, { state: string; error?: string }> = {};
+      const counts = { acked: 0, nacked: 0, pending: 0, disconnected: 0 };
+      for (const nodeId of changed) {
+        const status = known.get(nodeId);
+        const word = !status || !status.connected ? 'Disconnected' : status.synced ? 'Acked' : status.state === 'Nacked' ? 'Nacked' : 'Pending';
+        const error = word === 'Nacked' ? firstError(status!) : undefined;
+        proxies[nodeId] = { state: word, ...(error !== undefined && { error }) };
+        counts[word === 'Acked' ? 'acked' : word === 'Nacked' ? 'nacked' : word === 'Pending' ? 'pending' : 'disconnected']++;
+      }
+      await this.#append({ event: 'live', time: this.#now().toISOString(), commit, ...counts, proxies });
+      this.#log.info({ commit, ...counts, reason }, counts.nacked > 0 ? 'revision live, with NACKs' : 'revision live');
+    })();
+    this.#settle = { cancel: (reason) => stop?.(reason), done };
+  }
+}
+
+function firstError(status: ProxyStatus): string | undefined {
+  for (const stream of status.streams) for (const type of Object.values(stream.types)) if (type?.state === 'Nacked' && type.error) return type.error;
+  return undefined;
+}
+
+function sameVersions(a: Snapshot, b: Snapshot): boolean {
+  return PUSH_ORDER.every((type) => a.versions[type] === b.versions[type]);
+}
+
+/** Versions keyed like snapshot JSON (`listeners`, `clusters`…). */
+function versionsJson(snapshot: Snapshot): Record<string, string> {
+  return Object.fromEntries(PUSH_ORDER.map((type) => [RESOURCE_KEYS[type], snapshot.versions[type]]));
+}
+
+function formatDiagnostic(d: Diagnostic): string {
+  return `${d.code} ${d.file ? `${d.file}:${d.line}:${d.column} ` : ''}${d.message}`;
+}
