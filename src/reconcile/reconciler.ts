@@ -40,7 +40,10 @@ export interface ReconcileResult {
   readonly ms: number;
 }
 
-/** `/api/v1/status` (DESIGN.md §5). */
+/**
+ * `/api/v1/status` (DESIGN.md §5). `live` and `lastSeen` are null until the first snapshot is
+ * served and the first commit is read; a commit is null for a plain folder source.
+ */
 export interface StatusJson {
   readonly state: 'serving' | 'degraded' | 'starting';
   readonly live: { readonly commit: string | null; readonly appliedAt: string } | null;
