@@ -8,6 +8,7 @@
 // to be) served.
 import type { Diagnostic } from '../core/diagnostics.js';
 import { GitmeshError } from '../core/errors.js';
+import { noopLogger, type Logger } from '../core/log.js';
 import type { AdsService, ProxyStatus } from '../xds/ads/server.js';
 import type { SnapshotCache } from '../xds/cache.js';
 import { EncodeCache, type Snapshot } from '../xds/snapshot.js';
@@ -52,13 +53,6 @@ export interface StatusJson {
   readonly lastError: { readonly at: string; readonly code: string; readonly message: string } | null;
 }
 
-/** Structured log calls (pino's shape). */
-export interface ReconcileLog {
-  info(fields: object, message: string): void;
-  warn(fields: object, message: string): void;
-  error(fields: object, message: string): void;
-}
-
 /** What the reconciler reports to metrics. */
 export interface ReconcileMetrics {
   reconciled(outcome: ReconcileOutcome, seconds: number): void;
@@ -70,19 +64,18 @@ export interface ReconcilerOptions {
   /** The ADS service, to learn when a publish went live on the proxies (the `live` entries of the log). */
   readonly ads?: Pick<AdsService, 'proxiesOf'>;
   readonly stateDir?: StateDir;
-  readonly log?: ReconcileLog;
+  readonly log?: Logger;
   readonly metrics?: ReconcileMetrics;
   readonly now?: () => Date;
   /** How long to wait for the changed proxies to ACK before the `live` entry is written anyway (default 30 s). */
   readonly settleTimeoutMs?: number;
 }
 
-const SILENT: ReconcileLog = { info: () => undefined, warn: () => undefined, error: () => undefined };
 const DIAGNOSTICS_LOGGED = 20;
 
 export class Reconciler {
   readonly #options: ReconcilerOptions;
-  readonly #log: ReconcileLog;
+  readonly #log: Logger;
   readonly #now: () => Date;
   #encode = new EncodeCache();
   #live: { commit: string | null; appliedAt: string } | null = null;
@@ -97,7 +90,7 @@ export class Reconciler {
 
   constructor(options: ReconcilerOptions) {
     this.#options = options;
-    this.#log = options.log ?? SILENT;
+    this.#log = options.log ?? noopLogger;
     this.#now = options.now ?? (() => new Date());
   }
 

@@ -12,7 +12,10 @@ import { GitmeshError } from '../core/errors.js';
 import { isGitRepository } from '../source/git.js';
 import { startAdsServer, type AdsServer, type StartAdsServerOptions } from '../xds/ads/server.js';
 import { SnapshotCache } from '../xds/cache.js';
-import { Reconciler, type ReconcileLog, type ReconcileMetrics, type ReconcileResult, type StatusJson } from './reconciler.js';
+import { noopLogger, type Logger } from '../core/log.js';
+import { adminModel, startAdminServer, type AdminServer } from './admin.js';
+import { Metrics } from './metrics.js';
+import { Reconciler, type ReconcileResult, type StatusJson } from './reconciler.js';
 import { localSource, type RevisionSource } from './sources.js';
 import { StateDir } from './state-dir.js';
 
@@ -44,8 +47,13 @@ export interface ServeOptions {
   readonly pollMs?: number;
   /** Watch a local source's files (a folder) or refs (a git repository) and reconcile on change (default false; the CLI turns it on). */
   readonly watch?: boolean;
-  readonly log?: ReconcileLog;
-  readonly metrics?: ReconcileMetrics;
+  readonly log?: Logger;
+  /** The admin HTTP port (health, metrics, status, webhook); undefined: no admin server. */
+  readonly httpPort?: number;
+  /** The address the admin server binds (default `host`). */
+  readonly httpHost?: string;
+  /** The webhook secret; without one, POST /webhook answers 404. */
+  readonly webhookSecret?: string;
   /** ADS hooks, fan-out and limits. */
   readonly ads?: Omit<StartAdsServerOptions, 'source' | 'host' | 'port'>;
   /** Called after every reconcile. */
@@ -76,6 +84,9 @@ export interface Serving {
   readonly cache: SnapshotCache;
   readonly ads: AdsServer;
   readonly reconciler: Reconciler;
+  readonly metrics: Metrics;
+  /** The admin HTTP server, when `httpPort` was given. */
+  readonly admin: AdminServer | undefined;
   /** The state dir, when one is kept. */
   readonly stateDir: StateDir | undefined;
   /** What the last applied (or unchanged) reconcile published. */
@@ -119,17 +130,33 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
   const source =
     options.source ??
     localSource(options.repo, { ...(options.cwd !== undefined && { cwd: options.cwd }), ...(options.ref !== undefined && { ref: options.ref }), ...(options.path !== undefined && { path: options.path }) });
+  const log = options.log ?? noopLogger;
   const cache = new SnapshotCache();
   const stateDir = options.stateDir !== undefined ? new StateDir(options.stateDir) : undefined;
-  const ads = await startAdsServer({ ...options.ads, source: cache, host: options.host, port: options.xdsPort });
-  const reconciler = new Reconciler({
-    source,
-    cache,
-    ads: ads.service,
-    ...(stateDir && { stateDir }),
-    ...(options.log && { log: options.log }),
-    ...(options.metrics && { metrics: options.metrics }),
+  let adsService: { connectedCount(): number } | undefined;
+  const metrics = new Metrics({ connectedProxies: () => adsService?.connectedCount() ?? 0 });
+  const metricHooks = metrics.adsHooks();
+  const hooks = options.ads?.hooks ?? {};
+  const ads = await startAdsServer({
+    ...options.ads,
+    source: cache,
+    host: options.host,
+    port: options.xdsPort,
+    hooks: {
+      ...hooks,
+      onAck: (streamId, type, version, latencyMs) => {
+        metricHooks.onAck?.(streamId, type, version, latencyMs);
+        hooks.onAck?.(streamId, type, version, latencyMs);
+      },
+      onNack: (streamId, type, version, error) => {
+        metricHooks.onNack?.(streamId, type, version, error);
+        log.warn({ streamId, type, version, error }, 'a proxy NACKed a response; it keeps its last good config');
+        hooks.onNack?.(streamId, type, version, error);
+      },
+    },
   });
+  adsService = ads.service;
+  const reconciler = new Reconciler({ source, cache, ads: ads.service, log, metrics, ...(stateDir && { stateDir }) });
   let current: PublishResult = { commit: null, proxies: [], proxyless: [], changed: [], removed: [], warnings: [] };
   const track = (result: ReconcileResult): ReconcileResult => {
     if (result.outcome === 'applied' || (result.outcome === 'unchanged' && result.proxies.length > 0)) current = publishResult(result);
@@ -141,6 +168,22 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
   } catch (error) {
     // A state dir that cannot be read is reported; the repository is the source of truth.
     options.log?.error({ err: error instanceof Error ? error.message : String(error) }, 'the state dir snapshot cannot be restored; starting from the repository');
+  }
+  let admin: AdminServer | undefined;
+  if (options.httpPort !== undefined) {
+    admin = await startAdminServer({
+      host: options.httpHost ?? options.host,
+      port: options.httpPort,
+      model: adminModel({ reconciler, ads: ads.service, cache, metrics }),
+      logger: log,
+      webhook: {
+        ...(options.webhookSecret !== undefined && { secret: options.webhookSecret }),
+        onPush: () => reconciler.run('webhook').then(track),
+      },
+    }).catch(async (error: unknown) => {
+      await ads.close();
+      throw error;
+    });
   }
   const first = track(await reconciler.run('start'));
   const timers: NodeJS.Timeout[] = [];
@@ -161,6 +204,8 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
     cache,
     ads,
     reconciler,
+    metrics,
+    admin,
     stateDir,
     get current() {
       return current;
@@ -181,6 +226,7 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
       closed = true;
       for (const timer of timers) clearInterval(timer);
       await Promise.all(watchers.map((w) => w.close()));
+      await admin?.close();
       await reconciler.close();
       await ads.close();
     },

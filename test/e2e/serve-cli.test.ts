@@ -10,7 +10,7 @@ import { BASE_MESH, gitmesh, tempRepo } from '../helpers/cli.js';
 test('serve --help lists its flags', async () => {
   const run = await gitmesh(['serve', '--help']);
   assert.is(run.code, 0);
-  for (const flag of ['--repo', '--ref', '--path', '--xds-port', '--state-dir', '--poll', '--no-watch']) assert.ok(run.stdout.includes(flag), flag);
+  for (const flag of ['--repo', '--ref', '--path', '--xds-port', '--http-port', '--state-dir', '--poll', '--no-watch', '--webhook-secret-file']) assert.ok(run.stdout.includes(flag), flag);
 });
 
 test('serve with a bad --xds-port or --poll exits 2', async () => {
@@ -52,15 +52,22 @@ function serveProcess(args: readonly string[]) {
   };
 }
 
-test('serve on an invalid folder prints the errors, stays up serving nothing, and applies the fix when the file is saved', async () => {
+test('serve on an invalid folder logs the errors, stays up not ready, and applies the fix when the file is saved', async () => {
   const dir = await tempRepo({ 'mesh.yaml': 'type: Dataplane\nname: dp\nmesh: nowhere\n' });
-  const serve = serveProcess(['--repo', dir, '--xds-port', '0', '--poll', '0']);
+  const serve = serveProcess(['--repo', dir, '--xds-port', '0', '--http-port', '0', '--poll', '0']);
   try {
-    await serve.until(/waiting for a valid revision/, 'stderr');
-    assert.match(serve.stderr, /mesh\.yaml:1:1: error GM201/);
-    await serve.until(/nothing to serve yet/, 'stdout');
+    await serve.until(/revision rejected/, 'stderr');
+    assert.match(serve.stderr, /GM201 mesh\.yaml:1:1/);
+    await serve.until(/admin HTTP on http:\/\/[\d.]+:\d+/, 'stdout');
+    assert.match(serve.stdout, /nothing to serve yet/);
+    const admin = /admin HTTP on (http:\/\/[\d.]+:\d+)/.exec(serve.stdout)![1]!;
+    assert.is((await fetch(`${admin}/readyz`)).status, 503, 'not ready while nothing is served');
+    const rejected = (await (await fetch(`${admin}/api/v1/status`)).json()) as { state: string; rejected: { diagnostics: { code: string }[] } | null };
+    assert.is(rejected.state, 'starting');
+    assert.equal(rejected.rejected?.diagnostics.map((d) => d.code), ['GM201']);
     await writeFile(join(dir, 'mesh.yaml'), BASE_MESH);
-    await serve.until(/applied \(watch\): 1 proxies changed/, 'stderr');
+    await serve.until(/"trigger":"watch".*"changed":1.*"msg":"revision applied"/, 'stderr');
+    assert.is((await fetch(`${admin}/readyz`)).status, 200);
   } finally {
     assert.is(await serve.stop(), 0);
   }

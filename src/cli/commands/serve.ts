@@ -10,6 +10,18 @@ interface ServeCommandOptions extends RepoOptions {
   stateDir?: string;
   poll: string;
   watch: boolean;
+  httpPort: string;
+  webhookSecretFile?: string;
+}
+
+/** The webhook secret from a file (trailing newline dropped); a missing file is a usage error. */
+async function readSecret(file: string): Promise<string> {
+  const { readFile } = await import('node:fs/promises');
+  try {
+    return (await readFile(file, 'utf8')).replace(/\r?\n$/, '');
+  } catch (error) {
+    throw new UsageError(`--webhook-secret-file ${file}: ${(error as Error).message}`);
+  }
 }
 
 /** Resolves once SIGINT or SIGTERM arrives (the default for `serve`'s wait). */
@@ -31,38 +43,36 @@ export function serveCommand(io: CliIo, setExit: (code: number) => void, wait: (
     .description('follow SRC: compile every Dataplane of each new revision and serve it to Envoy and proxyless gRPC over ADS (SotW and Delta) until SIGINT/SIGTERM')
     .addOption(new Option('--xds-port <port>', 'ADS (gRPC) port; 0 picks a free one').env('GITMESH_XDS_PORT').default('5678'))
     .addOption(new Option('--host <address>', 'address to bind').env('GITMESH_HOST').default('127.0.0.1'))
+    .addOption(new Option('--http-port <port>', 'admin HTTP port (health, metrics, status API, webhook); 0 picks a free one').env('GITMESH_HTTP_PORT').default('5680'))
+    .addOption(new Option('--webhook-secret-file <file>', 'the webhook secret (else GITMESH_WEBHOOK_SECRET; without one, POST /webhook answers 404)'))
     .addOption(new Option('--state-dir <dir>', 'keep the applied log and the last good snapshot here; a restart serves it at once').env('GITMESH_STATE_DIR'))
     .addOption(new Option('--poll <duration>', 'fetch this often (0: never)').env('GITMESH_POLL').default('60s'))
     .addOption(new Option('--no-watch', 'do not watch a local folder or repository for changes'))
     .action(async (options: ServeCommandOptions) => {
       const xdsPort = Number(options.xdsPort);
       if (!Number.isInteger(xdsPort) || xdsPort < 0 || xdsPort > 65535) throw new UsageError(`--xds-port ${JSON.stringify(options.xdsPort)} is not a port (0-65535)`);
-      // Loaded on use: `validate` and `--help` need none of compile, protobuf, grpc or git.
-      const { startServing } = await import('../../reconcile/serve.js');
-      const { renderText } = await import('../format/diagnostics.js');
+      const httpPort = Number(options.httpPort);
+      if (!Number.isInteger(httpPort) || httpPort < 0 || httpPort > 65535) throw new UsageError(`--http-port ${JSON.stringify(options.httpPort)} is not a port (0-65535)`);
       const pollMs = parseDuration(options.poll);
       if (pollMs === undefined) throw new UsageError(`--poll ${JSON.stringify(options.poll)} is not a duration (e.g. 60s, 5m; 0 turns polling off)`);
+      const webhookSecret = options.webhookSecretFile !== undefined ? await readSecret(options.webhookSecretFile) : io.env.GITMESH_WEBHOOK_SECRET;
+      // Loaded on use: `validate` and `--help` need none of compile, protobuf, grpc or git.
+      const { startServing } = await import('../../reconcile/serve.js');
+      const { createLogger } = await import('../../core/log.js');
+      const log = createLogger({ env: io.env, destination: { write: (line: string) => io.stderr(line) }, isTty: io.isTty });
       const serving = await startServing({
         repo: options.repo,
         cwd: io.cwd,
         xdsPort,
         host: options.host,
+        httpPort,
         pollMs,
         watch: options.watch,
+        log,
+        ...(webhookSecret && { webhookSecret }),
         ...(options.stateDir !== undefined && { stateDir: options.stateDir }),
         ...(options.ref !== undefined && { ref: options.ref }),
         ...(options.path !== undefined && { path: options.path }),
-        onReconcile: (result) => {
-          if (result.outcome === 'rejected') {
-            const errors = result.diagnostics.length;
-            io.stderr(renderText({ diagnostics: result.diagnostics }));
-            io.stderr(`gitmesh: ${options.repo}${result.commit ? ` at ${result.commit.slice(0, 12)}` : ''} has ${errors} error(s); nothing of it is served, waiting for a valid revision\n`);
-          } else if (result.outcome === 'failed') {
-            io.stderr(`gitmesh: ${result.error?.message ?? 'reading the source failed'}; retrying on the next trigger\n`);
-          } else if (result.outcome === 'applied' && result.trigger !== 'start') {
-            io.stderr(`gitmesh: ${result.commit ? result.commit.slice(0, 12) : 'the folder'} applied (${result.trigger}): ${result.changed.length} proxies changed, ${result.removed.length} removed\n`);
-          }
-        },
       });
       const { current } = serving;
       const dialHost = options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host;
@@ -78,6 +88,7 @@ export function serveCommand(io: CliIo, setExit: (code: number) => void, wait: (
             ? `gitmesh: serving ${current.proxies.length} proxies from ${options.repo}${current.commit ? ` at ${current.commit.slice(0, 12)}` : ''}`
             : `gitmesh: nothing to serve yet from ${options.repo}; the ADS port is open and waits for a valid revision`,
           `xDS (ADS, SotW and Delta, insecure) on ${serving.address}`,
+          `admin HTTP on http://${serving.admin?.address ?? '(none)'}: /healthz /readyz /metrics /api/v1/status /api/v1/proxies /api/v1/snapshot${webhookSecret ? ', POST /webhook' : ''}`,
           ...(current.warnings.length > 0 ? [`${current.warnings.length} warning(s) (run gitmesh validate to see them)`] : []),
           `proxies: ${current.proxies.join(', ') || '(none)'}`,
           'Envoy: node.id MESH.NAME, an ADS cluster pointing at the address above.',

@@ -129,6 +129,13 @@ export class AdsService {
     return this.#fanout.stats();
   }
 
+  /** Node ids with at least one open stream (cheap: no status is built). */
+  connectedCount(): number {
+    const ids = new Set<string>();
+    for (const session of this.#sessions.values()) if (session.nodeId !== undefined) ids.add(session.nodeId);
+    return ids.size;
+  }
+
   /** Live state per node id, sorted by node id: open streams, or the last closed one. */
   proxies(): ProxyStatus[] {
     return this.#statuses(undefined);
