@@ -18,5 +18,5 @@ child.on('close', (code) => {
   const skipped = Number(/Skipped:\s+(\d+)/.exec(tail)?.[1] ?? 0);
   const failed = Math.max(total - passed - skipped, code === 0 ? 0 : 1);
   console.log(`\ntests: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
-  process.exitCode = code === 0 && total > 0 ? 0 : 1;
+  process.exitCode = code === 0 && failed === 0 && total > 0 ? 0 : 1;
 });

@@ -1,4 +1,5 @@
 // translate: ResolvedProxy → Envoy resources, for sidecars and proxyless gRPC; policies patch via hooks.
+import { createHash } from 'node:crypto';
 import { canonicalJson } from '../core/canonical-json.js';
 import { ADS_SOURCE, socketAddress, statName, typed, TYPE, type XdsMessage } from '../core/xds-json.js';
 import { backendCluster } from '../policies/backends.js';
@@ -162,10 +163,14 @@ function translateOutbound(build: Build, outbound: OutboundView, policies: Retur
         module.xds?.route?.(route, routeConfs.length > 0 ? { ...ctx, conf } : ctx);
       }
     });
-    const routeName = `outbound:${outbound.service}`;
-    build.routes.set(routeName, { name: routeName, virtual_hosts: [{ name: outbound.service, domains: ['*'], routes }] });
+    let routeName = `outbound:${outbound.service}`;
     const hcm: XdsMessage = { stat_prefix: statPrefix, rds: { config_source: ADS_SOURCE, route_config_name: routeName }, http_filters: [ROUTER] };
     for (const module of modules) module.xds?.outboundHcm?.(hcm, contextOf(module));
+    if (proxy.flavour === 'grpc') {
+      routeName = grpcRouteName(routeName, hcm);
+      hcm.rds = { config_source: ADS_SOURCE, route_config_name: routeName };
+    }
+    build.routes.set(routeName, { name: routeName, virtual_hosts: [{ name: outbound.service, domains: ['*'], routes }] });
     if (proxy.flavour === 'grpc') {
       // A client dials xds:///SERVICE or xds:///SERVICE:PORT; both names resolve (DESIGN.md §6).
       const port = build.ctx.services.get(outbound.service)?.port ?? outbound.port;
@@ -187,6 +192,21 @@ function translateOutbound(build: Build, outbound: OutboundView, policies: Retur
   for (const module of modules) module.xds?.outboundTcpProxy?.(tcpProxy, contextOf(module));
   addOutboundListener(build, outbound, { name: 'envoy.filters.network.tcp_proxy', typed_config: typed(TYPE.tcpProxy, tcpProxy) });
   for (const backend of backends) addBackendCluster(build, backend);
+}
+
+/** A proxyless client's outbound HCM settings when no policy changed them: the router alone. */
+const PLAIN_GRPC_HCM = canonicalJson({ http_filters: [ROUTER] });
+
+/**
+ * The RouteConfiguration name of a proxyless client's outbound: `outbound:SERVICE`, plus `#` and a
+ * digest of the HCM's settings when they are not the router alone. grpc-js-xds (1.14) rebuilds
+ * its config on a Listener update only when the RDS name changes too, so a filter change (a fault
+ * added or removed) must rename the routes to take effect on the client.
+ */
+function grpcRouteName(plain: string, hcm: XdsMessage): string {
+  const { rds: _rds, stat_prefix: _statPrefix, ...settings } = hcm;
+  const key = canonicalJson(settings);
+  return key === PLAIN_GRPC_HCM ? plain : `${plain}#${createHash('sha256').update(key).digest('hex').slice(0, 16)}`;
 }
 
 function addOutboundListener(build: Build, outbound: OutboundView, filter: XdsMessage): void {
