@@ -18,7 +18,7 @@
 //   a cluster only on a fresh EDS response); a cluster is removed only once the client ACKed the
 //   listeners and routes that stop using it (make before break).
 import type { SnapshotRecord } from '../cache.js';
-import { typeVersion, type EncodedResource } from '../snapshot.js';
+import type { EncodedResource } from '../snapshot.js';
 import { PUSH_ORDER, TYPE_URLS, type XdsTypeName } from '../type-urls.js';
 import type { DeltaDiscoveryRequest, DeltaDiscoveryResponse, DeltaResource } from './codec.js';
 import { AdsSession, newTypeBook, type SessionOptions, type TypeBook } from './session.js';
@@ -57,26 +57,31 @@ export class DeltaSession extends AdsSession<DeltaDiscoveryRequest, DeltaDiscove
     let state = this.types.get(type);
     if (!state) this.types.set(type, (state = newDeltaTypeState()));
     if (request.response_nonce !== '') this.#reply(type, state, request);
+    const first = !state.seen;
     if (!state.seen) {
       state.seen = true;
       for (const [name, version] of Object.entries(request.initial_resource_versions)) state.held.set(name, version);
       state.reconnecting = state.held.size > 0;
       if (request.resource_names_subscribe.length === 0) state.wildcard = true;
     }
+    const changes = request.resource_names_subscribe.length + request.resource_names_unsubscribe.length;
+    if (changes === 0) return first;
+    const names = new Set(state.names);
     for (const name of request.resource_names_subscribe) {
       if (name === '*') state.wildcard = true;
-      else state.names.add(name);
+      else names.add(name);
     }
     for (const name of request.resource_names_unsubscribe) {
       if (name === '*') state.wildcard = false;
       else {
-        state.names.delete(name);
+        names.delete(name);
         // The client forgets it: a later subscribe sends it again.
         state.held.delete(name);
         state.toldAbsent.delete(name);
       }
     }
-    if (!state.wildcard) for (const name of state.held.keys()) if (!state.names.has(name)) state.held.delete(name);
+    state.names = names;
+    if (!state.wildcard) for (const name of state.held.keys()) if (!names.has(name)) state.held.delete(name);
     return true;
   }
 
@@ -94,7 +99,18 @@ export class DeltaSession extends AdsSession<DeltaDiscoveryRequest, DeltaDiscove
     }
     if (request.response_nonce === state.lastNonce) this.acked(type, state, version);
     // Routes or listeners now in place may release clusters kept for make before break.
-    if (type === 'lds' || type === 'rds') this.queueFlush();
+    if ((type === 'lds' || type === 'rds') && this.#keepsClusters()) this.queueFlush();
+  }
+
+  /** Whether the client holds clusters the current snapshot dropped (kept until the routes settle). */
+  #keepsClusters(): boolean {
+    const cds = this.types.get('cds');
+    if (!cds || cds.held.size === 0 || this.nodeId === undefined) return false;
+    const record = this.source.get(this.nodeId);
+    if (!record) return false;
+    const present = new Set(record.snapshot.resources.cds.map((r) => r.name));
+    for (const name of cds.held.keys()) if (!present.has(name)) return true;
+    return false;
   }
 
   /** Whether the client ACKed the current listeners and routes (types it does not subscribe to count as done). */
@@ -102,7 +118,7 @@ export class DeltaSession extends AdsSession<DeltaDiscoveryRequest, DeltaDiscove
     return (['lds', 'rds'] as const).every((type) => {
       const state = this.types.get(type);
       if (!state || (!state.wildcard && state.names.size === 0)) return true;
-      return state.pending.size === 0 && state.lastReply === 'ack' && state.ackedVersion === typeVersion(this.desired(type, state, record));
+      return state.pending.size === 0 && state.lastReply === 'ack' && state.ackedVersion === this.versionOf(type, state, record);
     });
   }
 
@@ -127,7 +143,7 @@ export class DeltaSession extends AdsSession<DeltaDiscoveryRequest, DeltaDiscove
     for (const name of state.names) {
       if (!present.has(name) && !state.held.has(name) && !state.toldAbsent.has(name)) removed.push(name);
     }
-    const version = typeVersion(desired);
+    const version = this.versionOf(type, state, record);
     const reconnecting = state.reconnecting;
     state.reconnecting = false;
     if (changed.length === 0 && removed.length === 0) {

@@ -5,13 +5,14 @@
 // of a burst), then runs at most `concurrency` pushes at once. A push holds its slot until the
 // transport took its writes, or `pushTimeoutMs` passed: a slow or dead client then keeps its own
 // pending writes (its session coalesces later pushes, see AdsSession.push) but frees the slot,
-// so it cannot stall the others. Istio does the same (100 ms debounce, bounded push concurrency).
+// so it cannot stall the others. Istio does the same (100 ms debounce, bounded push concurrency). Starting pushes is
+// also bounded in time per turn of the event loop, so a large fan-out never starves request handling.
 import type { Pushable } from './session.js';
 
 export interface FanoutOptions {
-  /** Quiet time after the last change before pushing (default 20 ms). */
+  /** Quiet time after the last change before pushing (default 5 ms: one publish sets every snapshot in one turn). */
   readonly debounceMs?: number;
-  /** Longest a change waits for a quiet time (default 250 ms). */
+  /** Longest a change waits for a quiet time (default 100 ms). */
   readonly maxDelayMs?: number;
   /** Pushes running at once (default 128). */
   readonly concurrency?: number;
@@ -32,6 +33,9 @@ export interface FanoutStats {
   readonly running: number;
 }
 
+/** Longest a turn of the event loop spends starting pushes. */
+const TURN_BUDGET_MS = 8;
+
 export class PushScheduler {
   readonly #debounceMs: number;
   readonly #maxDelayMs: number;
@@ -50,8 +54,8 @@ export class PushScheduler {
   #stopped = false;
 
   constructor(options: FanoutOptions = {}) {
-    this.#debounceMs = options.debounceMs ?? 20;
-    this.#maxDelayMs = Math.max(options.maxDelayMs ?? 250, this.#debounceMs);
+    this.#debounceMs = options.debounceMs ?? 5;
+    this.#maxDelayMs = Math.max(options.maxDelayMs ?? 100, this.#debounceMs);
     this.#concurrency = Math.max(1, options.concurrency ?? 128);
     this.#pushTimeoutMs = options.pushTimeoutMs ?? 5000;
   }
@@ -94,7 +98,13 @@ export class PushScheduler {
   }
 
   #pump(): void {
+    const started = performance.now();
     while (this.#running < this.#concurrency && this.#ready.size > 0) {
+      // A turn's budget spent: the rest on the next turn, so ACKs and other I/O are read meanwhile.
+      if (performance.now() - started > TURN_BUDGET_MS) {
+        setImmediate(() => this.#pump());
+        return;
+      }
       const target = this.#ready.values().next().value as Pushable;
       this.#ready.delete(target);
       this.#run(target);

@@ -100,8 +100,9 @@ export interface LiveSession extends Pushable {
 /** The per-type bookkeeping both protocols keep: the subscription and the read model. */
 export interface TypeBook {
   wildcard: boolean;
-  /** Names subscribed explicitly. */
-  names: Set<string>;
+  /** Names subscribed explicitly; replaced, never mutated, when they change (versionOf memoises on its identity). */
+  names: ReadonlySet<string>;
+  versionMemo: { readonly resources: readonly EncodedResource[]; readonly names: ReadonlySet<string>; readonly version: string } | undefined;
   lastNonce: string | undefined;
   /** When the latest response was sent (ms since the epoch). */
   sentAt: number;
@@ -121,6 +122,7 @@ export function newTypeBook(): TypeBook {
   return {
     wildcard: false,
     names: new Set(),
+    versionMemo: undefined,
     lastNonce: undefined,
     sentAt: 0,
     sentVersion: undefined,
@@ -189,16 +191,19 @@ export abstract class AdsSession<Req extends AnyDiscoveryRequest = AnyDiscoveryR
   onRequest(request: Req): void {
     if (this.#closed) return;
     this.hooks.onRequest?.(this.streamId, request);
+    let nodeArrived = false;
     if (!this.#node && request.node && request.node.id !== '') {
       this.#node = request.node;
       this.#unwatch = this.source.watch(request.node.id, () => this.#schedulePush(this));
+      nodeArrived = true;
     }
     const type = typeNameOf(request.type_url);
     if (!type) {
       this.hooks.onIgnored?.(this.streamId, request, `unknown type_url ${JSON.stringify(request.type_url)}`);
       return;
     }
-    if (!this.handle(type, request)) return;
+    // A plain ACK sends nothing: only a subscription change (or the node's arrival) can.
+    if (!this.handle(type, request) && !nodeArrived) return;
     if (!this.#node) {
       this.hooks.onIgnored?.(this.streamId, request, 'no node yet: kept the subscription, nothing to serve');
       return;
@@ -206,7 +211,7 @@ export abstract class AdsSession<Req extends AnyDiscoveryRequest = AnyDiscoveryR
     this.queueFlush();
   }
 
-  /** Protocol-specific handling of a request of a known type; false when nothing more is to be done. */
+  /** Protocol-specific handling of a request of a known type; true when a flush may send something (a subscription changed). */
   protected abstract handle(type: XdsTypeName, request: Req): boolean;
 
   /** Sends, for every type, what the client should hold and does not, in PUSH_ORDER. */
@@ -214,7 +219,18 @@ export abstract class AdsSession<Req extends AnyDiscoveryRequest = AnyDiscoveryR
 
   /** The version of what the client should hold of `type` once settled; undefined when nothing is to be sent for it. */
   protected desiredVersion(type: XdsTypeName, book: TypeBook, record: SnapshotRecord): string | undefined {
-    return book.wildcard || book.names.size > 0 ? typeVersion(this.desired(type, book, record)) : undefined;
+    return book.wildcard || book.names.size > 0 ? this.versionOf(type, book, record) : undefined;
+  }
+
+  /** typeVersion of `desired`: the snapshot's own for a wildcard, else hashed once per (resources, names) pair. */
+  protected versionOf(type: XdsTypeName, book: TypeBook, record: SnapshotRecord): string {
+    if (book.wildcard) return record.snapshot.versions[type];
+    const resources = record.snapshot.resources[type];
+    const memo = book.versionMemo;
+    if (memo && memo.resources === resources && memo.names === book.names) return memo.version;
+    const version = typeVersion(this.desired(type, book, record));
+    book.versionMemo = { resources, names: book.names, version };
+    return version;
   }
 
   /** The resources of `type` this stream should hold for `record`, by its subscription. */

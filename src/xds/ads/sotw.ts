@@ -58,11 +58,11 @@ export class SotwSession extends AdsSession<DiscoveryRequest, DiscoveryResponse>
       this.hooks.onIgnored?.(this.streamId, request, `stale nonce ${JSON.stringify(request.response_nonce)} (latest ${JSON.stringify(state.lastNonce ?? '')})`);
       return false;
     }
+    const first = state.lastNonce === undefined;
     if (request.response_nonce !== '') this.#reply(type, state, request);
     // A client reconnecting (to us or another replica) names the version it holds: equal content is not sent again.
     else if (state.responses === 0 && request.version_info !== '') state.heldVersion = request.version_info;
-    this.#subscribe(state, request.resource_names);
-    return true;
+    return this.#subscribe(state, request.resource_names) || first;
   }
 
   /** ACK or NACK of the latest response of `type` (the nonce matched). */
@@ -79,7 +79,17 @@ export class SotwSession extends AdsSession<DiscoveryRequest, DiscoveryResponse>
     }
     this.acked(type, state, request.version_info);
     // Routes or listeners now in place may release clusters kept for make before break.
-    if (type === 'lds' || type === 'rds') this.queueFlush();
+    if ((type === 'lds' || type === 'rds') && this.#keepsClusters()) this.queueFlush();
+  }
+
+  /** Whether the last CDS response holds clusters the current snapshot dropped (kept until the routes settle). */
+  #keepsClusters(): boolean {
+    const cds = this.types.get('cds');
+    if (!cds || cds.sentResources.length === 0 || this.nodeId === undefined) return false;
+    const record = this.source.get(this.nodeId);
+    if (!record) return false;
+    const present = new Set(record.snapshot.resources.cds.map((r) => r.name));
+    return cds.sentResources.some((r) => !present.has(r.name));
   }
 
   /** RDS, EDS and SDS are not sent when nothing subscribed exists: nothing to wait for then. */
@@ -93,12 +103,13 @@ export class SotwSession extends AdsSession<DiscoveryRequest, DiscoveryResponse>
     return (['lds', 'rds'] as const).every((type) => {
       const state = this.types.get(type);
       if (!state || (!state.wildcard && state.names.size === 0)) return true;
-      const key = typeVersion(this.desired(type, state, record));
+      const key = this.versionOf(type, state, record);
       return state.sentKey === key && state.ackedVersion === key;
     });
   }
 
-  #subscribe(state: TypeState, requested: readonly string[]): void {
+  /** Applies a request's names; true when the subscription changed. */
+  #subscribe(state: TypeState, requested: readonly string[]): boolean {
     const before = new Set(state.names);
     const wasWildcard = state.wildcard;
     const names = requested.filter((name) => name !== '*');
@@ -111,11 +122,14 @@ export class SotwSession extends AdsSession<DiscoveryRequest, DiscoveryResponse>
       state.wildcard = false;
     }
     if (names.length > 0) state.everNamed = true;
-    state.names = new Set(names);
-    const shrank = (wasWildcard && !state.wildcard) || [...before].some((name) => !state.names.has(name));
+    const next = new Set(names);
+    const same = next.size === before.size && names.every((name) => before.has(name));
+    if (!same) state.names = next;
+    const shrank = (wasWildcard && !state.wildcard) || [...before].some((name) => !next.has(name));
     // The client forgets what it unsubscribed: what it holds no longer matches sentKey, and a
     // name subscribed again must go out again (the resubscribe go-control-plane does not resend).
     if (shrank) state.sentKey = undefined;
+    return !same || wasWildcard !== state.wildcard;
   }
 
   /** Sends every type whose content changed, in PUSH_ORDER; EDS again after a CDS push. */
@@ -132,16 +146,20 @@ export class SotwSession extends AdsSession<DiscoveryRequest, DiscoveryResponse>
   #pushType(type: XdsTypeName, state: TypeState, record: SnapshotRecord, force: boolean): boolean {
     if (!state.wildcard && state.names.size === 0) return false; // unsubscribed from everything
     let desired = this.desired(type, state, record);
+    let key: string | undefined;
     if (type === 'cds' && !this.#routesSettled(record)) {
       // Make before break (XDS.md): a cluster the client's current routes may still use stays until
       // the new listeners and routes are ACKed; a full-state CDS without it would delete it first.
       const names = new Set(desired.map((r) => r.name));
       const kept = state.sentResources.filter((r) => !names.has(r.name));
-      if (kept.length > 0) desired = [...desired, ...kept].sort(byName);
+      if (kept.length > 0) {
+        desired = [...desired, ...kept].sort(byName);
+        key = typeVersion(desired);
+      }
     }
     const full = FULL_STATE.has(type);
     if (desired.length === 0 && !full) return false;
-    const key = typeVersion(desired);
+    key ??= this.versionOf(type, state, record);
     if (state.heldVersion !== undefined) {
       const held = state.heldVersion === key;
       state.heldVersion = undefined;
