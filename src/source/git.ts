@@ -9,8 +9,9 @@ import { DEFAULT_LIMITS, isPolicyPath, type SourceFile, type SourceLimits } from
 
 /** The ref names no commit: a branch or tag that does not exist, a commit id not in the repository. */
 export class RefNotFoundError extends GitmeshError {
-  constructor(ref: string, options?: { cause?: unknown }) {
-    super('RefNotFound', `ref ${JSON.stringify(ref)} names no commit in the repository`, { ref }, options);
+  /** `message` replaces the generic one (a remote says which URL and what to do); `data` adds to `{ref}`. */
+  constructor(ref: string, options?: { cause?: unknown; message?: string; data?: Record<string, unknown> }) {
+    super('RefNotFound', options?.message ?? `ref ${JSON.stringify(ref)} names no commit in the repository`, { ...options?.data, ref }, options?.cause !== undefined ? { cause: options.cause } : undefined);
   }
 }
 
@@ -123,4 +124,54 @@ export async function readRevision(options: {
     files.push({ path: repoPath, bytes: blob });
   }
   return { commit, files, diagnostics };
+}
+
+/** Who made a commit, and when (ISO 8601 with the person's own UTC offset, e.g. `2024-05-06T07:08:09+02:00`). */
+export interface GitPerson {
+  readonly name: string;
+  readonly email: string;
+  readonly date: string;
+}
+
+/** What the audit and `history` need to know about one commit. */
+export interface CommitInfo {
+  /** The full commit id. */
+  readonly commit: string;
+  /** The id of its root tree: equal trees mean equal policies (a revert, DESIGN.md §7). */
+  readonly tree: string;
+  /** Parent ids as recorded in the commit, whether or not a shallow mirror holds them. */
+  readonly parents: readonly string[];
+  readonly author: GitPerson;
+  readonly committer: GitPerson;
+  readonly message: string;
+}
+
+/**
+ * Reads the metadata of `commit` (any REF that resolveCommit takes) from a local or mirrored
+ * repository. Pure read; throws RefNotFoundError when the commit is not there.
+ */
+export async function readCommitInfo(dir: string, commit: string, cache: object = {}): Promise<CommitInfo> {
+  const gitdir = gitdirOf(dir);
+  const oid = await resolveCommit(dir, commit, cache);
+  const { commit: body } = await git.readCommit({ fs, gitdir, oid, cache }).catch((cause: unknown) => {
+    throw new RefNotFoundError(commit, { cause });
+  });
+  return {
+    commit: oid,
+    tree: body.tree,
+    parents: [...body.parent],
+    author: person(body.author),
+    committer: person(body.committer),
+    message: body.message,
+  };
+}
+
+function person(who: { name: string; email: string; timestamp: number; timezoneOffset: number }): GitPerson {
+  // isomorphic-git's timezoneOffset has the sign of Date#getTimezoneOffset: -120 is UTC+02:00.
+  const offset = -who.timezoneOffset;
+  const local = new Date((who.timestamp + offset * 60) * 1000).toISOString().slice(0, 19);
+  if (offset === 0) return { name: who.name, email: who.email, date: `${local}Z` };
+  const abs = Math.abs(offset);
+  const zone = `${offset < 0 ? '-' : '+'}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
+  return { name: who.name, email: who.email, date: `${local}${zone}` };
 }

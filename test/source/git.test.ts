@@ -74,12 +74,12 @@ test('--path narrows to a folder and makes paths relative to it', async () => {
   assert.equal(Object.keys(decode(rev.files)), ['nested/t.yml', 'shared.yaml']);
 });
 
-test('readSource takes a git repository or a folder; a ref on a folder or a URL is a usage error', async () => {
+test('readSource takes a git repository or a folder; a ref on a folder or a non-http(s) URL is a usage error', async () => {
   assert.is((await readSource({ src: dir, ref: 'v1' })).commit, first);
   const folder = await readSource({ src: join(dir, 'policies') });
   assert.is(folder.commit, null);
   assert.equal(decode(folder.files)['nested/t.yml'], 'uncommitted\n');
-  for (const options of [{ src: join(dir, 'policies'), ref: 'main' }, { src: 'https://example.invalid/repo.git' }]) {
+  for (const options of [{ src: join(dir, 'policies'), ref: 'main' }, { src: 'ssh://example.invalid/repo.git' }]) {
     try {
       await readSource(options);
       assert.unreachable();
