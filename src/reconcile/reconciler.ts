@@ -167,9 +167,11 @@ export class Reconciler {
       return { outcome, commit, trigger, changed: [], removed: [], proxies, proxyless: proxies.filter((id) => this.#proxyless.has(id)), diagnostics: [], ...rest, ms };
     };
     const { source } = this.#options;
+    // One pack cache for every git read of this reconcile (isomorphic-git parses each pack index once).
+    const packCache = {};
     let commit: string | null;
     try {
-      commit = await source.fetch();
+      commit = await source.fetch(packCache);
     } catch (error) {
       const code = error instanceof GitmeshError ? error.code : 'Error';
       const message = error instanceof Error ? error.message : String(error);
@@ -181,8 +183,6 @@ export class Reconciler {
     if (this.#lastError && this.#lastError.code !== 'StateDir') this.#lastError = null;
     if (source.versioned && commit !== null && (commit === this.#live?.commit || commit === this.#rejected?.commit)) return result('unchanged', commit);
 
-    // One pack cache for every read of this reconcile (isomorphic-git parses each pack index once).
-    const packCache = {};
     let files;
     let meta: CommitMeta | undefined;
     try {

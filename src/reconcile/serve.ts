@@ -16,7 +16,7 @@ import { noopLogger, type Logger } from '../core/log.js';
 import { adminModel, startAdminServer, type AdminServer } from './admin.js';
 import { Metrics } from './metrics.js';
 import { Reconciler, type ReconcileResult, type StatusJson } from './reconciler.js';
-import { localSource, type RevisionSource } from './sources.js';
+import { sourceFor, type RevisionSource } from './sources.js';
 import { StateDir } from './state-dir.js';
 
 /** A reload found errors in the source (or it compiles to an inconsistent snapshot); nothing of it was served. */
@@ -29,8 +29,10 @@ export class ServeValidationError extends GitmeshError {
 }
 
 export interface ServeOptions {
-  /** A local git repository or policy folder (readSource's SRC); ignored when `source` is given. */
+  /** An http(s) URL (mirrored into the state dir), a local git repository, or a policy folder; ignored when `source` is given. */
   readonly repo: string;
+  /** A token for an http(s) repo (GITMESH_GIT_TOKEN). */
+  readonly gitToken?: string;
   readonly ref?: string;
   readonly path?: string;
   /** Resolves a relative `repo` (default process.cwd()). */
@@ -127,10 +129,17 @@ function watchLocal(dir: string, onChange: () => void): FSWatcher {
  * first revision does not throw (see `first` and `status()`).
  */
 export async function startServing(options: ServeOptions): Promise<Serving> {
+  const log = options.log ?? noopLogger;
   const source =
     options.source ??
-    localSource(options.repo, { ...(options.cwd !== undefined && { cwd: options.cwd }), ...(options.ref !== undefined && { ref: options.ref }), ...(options.path !== undefined && { path: options.path }) });
-  const log = options.log ?? noopLogger;
+    sourceFor(options.repo, {
+      ...(options.cwd !== undefined && { cwd: options.cwd }),
+      ...(options.ref !== undefined && { ref: options.ref }),
+      ...(options.path !== undefined && { path: options.path }),
+      ...(options.stateDir !== undefined && { mirrorRoot: options.stateDir }),
+      ...(options.gitToken !== undefined && { token: options.gitToken }),
+      onWarning: (warning) => log.warn({ code: warning.code, ...warning.data }, warning.message),
+    });
   const cache = new SnapshotCache();
   const stateDir = options.stateDir !== undefined ? new StateDir(options.stateDir) : undefined;
   let adsService: { connectedCount(): number } | undefined;
@@ -193,7 +202,7 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
     timer.unref();
     timers.push(timer);
   }
-  if (!options.source && options.watch === true) {
+  if (!options.source && options.watch === true && !/^https?:\/\//i.test(options.repo)) {
     const dir = resolve(options.cwd ?? process.cwd(), options.repo);
     watchers.push(watchLocal(dir, () => void reconciler.run('watch').then(track)));
   }

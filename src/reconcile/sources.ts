@@ -1,8 +1,9 @@
 // What the reconciler reads from: a plain folder, a local git repository at a ref, or a remote mirror, behind one interface.
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Diagnostic } from '../core/diagnostics.js';
 import { readFolder } from '../source/folder.js';
-import { isGitRepository, readRevision, resolveCommit } from '../source/git.js';
+import { isGitRepository, readCommitInfo, readRevision, resolveCommit, type CommitInfo } from '../source/git.js';
+import { defaultMirrorDir, RemoteMirror, type RemoteWarning } from '../source/remote.js';
 import { DEFAULT_LIMITS, type SourceFile, type SourceLimits } from '../source/types.js';
 import type { CommitAuthor } from './state-dir.js';
 
@@ -26,7 +27,7 @@ export interface RevisionSource {
   /** Whether `fetch` names commits (a git source) or always null (a plain folder). */
   readonly versioned: boolean;
   /** Brings the source up to date and says which commit it points at now (null for a folder). */
-  fetch(): Promise<string | null>;
+  fetch(cache: object): Promise<string | null>;
   /** The policy files at `commit` (a folder: as they are now). `cache` is isomorphic-git's pack cache, shared within one reconcile. */
   read(commit: string | null, cache: object): Promise<RevisionFiles>;
   /** Author and subject of a commit, when the source has commits. */
@@ -43,23 +44,60 @@ export function folderSource(dir: string, limits: SourceLimits = DEFAULT_LIMITS)
   };
 }
 
+function commitMeta(info: CommitInfo): CommitMeta {
+  return { author: info.author, subject: info.message.split('\n')[0] ?? '' };
+}
+
 /** A local git repository (work tree or bare) at `ref`, read from git objects; `path` narrows to a sub-folder. */
-export function localGitSource(dir: string, options: { readonly ref: string; readonly path?: string; readonly limits?: SourceLimits; readonly meta?: (dir: string, commit: string, cache: object) => Promise<CommitMeta | undefined> }): RevisionSource {
+export function localGitSource(dir: string, options: { readonly ref: string; readonly path?: string; readonly limits?: SourceLimits }): RevisionSource {
   const { ref, path, limits = DEFAULT_LIMITS } = options;
   return {
     description: `${dir} at ${ref}`,
     versioned: true,
-    fetch: () => resolveCommit(dir, ref),
+    fetch: (cache) => resolveCommit(dir, ref, cache),
     read: async (commit, cache) => readRevision({ dir, ref: commit ?? ref, limits, cache, ...(path !== undefined && { path }) }),
-    ...(options.meta && { meta: (commit: string, cache: object) => options.meta!(dir, commit, cache) }),
+    meta: async (commit, cache) => commitMeta(await readCommitInfo(dir, commit, cache)),
   };
 }
 
-/** SRC as a local path: a git repository (followed at `ref`, default HEAD) or a plain folder. */
-export function localSource(src: string, options: { readonly cwd?: string; readonly ref?: string; readonly path?: string; readonly meta?: (dir: string, commit: string, cache: object) => Promise<CommitMeta | undefined> } = {}): RevisionSource {
-  const dir = resolve(options.cwd ?? process.cwd(), src);
-  if (isGitRepository(dir)) {
-    return localGitSource(dir, { ref: options.ref ?? 'HEAD', ...(options.path !== undefined && { path: options.path }), ...(options.meta && { meta: options.meta }) });
+/** A remote repository over smart HTTP(S), mirrored into one persistent bare git dir. */
+export function remoteSource(mirror: RemoteMirror, options: { readonly path?: string; readonly limits?: SourceLimits } = {}): RevisionSource {
+  const { path, limits = DEFAULT_LIMITS } = options;
+  return {
+    description: `${mirror.url} at ${mirror.ref}`,
+    versioned: true,
+    fetch: async (cache) => (await mirror.fetch({ cache })).commit,
+    read: async (commit, cache) => mirror.read(commit ?? mirror.ref, { limits, cache, ...(path !== undefined && { path }) }),
+    meta: async (commit, cache) => commitMeta(await mirror.commitInfo(commit, { cache })),
+  };
+}
+
+/** Where to find SRC and how to read it. */
+export interface SourceOptions {
+  readonly cwd?: string;
+  readonly ref?: string;
+  readonly path?: string;
+  /** The remote mirror's git dir root (the state dir); default the temp dir. */
+  readonly mirrorRoot?: string;
+  /** A token for a remote (GITMESH_GIT_TOKEN). */
+  readonly token?: string;
+  readonly onWarning?: (warning: RemoteWarning) => void;
+}
+
+/** SRC: an http(s) URL (mirrored), a local git repository (followed at `ref`, default HEAD), or a plain folder. */
+export function sourceFor(src: string, options: SourceOptions = {}): RevisionSource {
+  if (/^https?:\/\//i.test(src)) {
+    const gitdir = options.mirrorRoot !== undefined ? join(options.mirrorRoot, 'mirror.git') : defaultMirrorDir(src);
+    const mirror = new RemoteMirror({
+      url: src,
+      gitdir,
+      ref: options.ref ?? 'HEAD',
+      ...(options.token !== undefined && { token: options.token }),
+      ...(options.onWarning && { onWarning: options.onWarning }),
+    });
+    return remoteSource(mirror, options.path !== undefined ? { path: options.path } : {});
   }
+  const dir = resolve(options.cwd ?? process.cwd(), src);
+  if (isGitRepository(dir)) return localGitSource(dir, { ref: options.ref ?? 'HEAD', ...(options.path !== undefined && { path: options.path }) });
   return folderSource(options.path ? resolve(dir, options.path) : dir);
 }

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Reconciler, type ReconcileResult } from '../../src/reconcile/reconciler.js';
-import { localSource, type RevisionSource } from '../../src/reconcile/sources.js';
+import { sourceFor, type RevisionSource } from '../../src/reconcile/sources.js';
 import { StateDir } from '../../src/reconcile/state-dir.js';
 import { SnapshotCache } from '../../src/xds/cache.js';
 import { BASE_MESH } from '../helpers/cli.js';
@@ -66,7 +66,7 @@ async function repo(): Promise<string> {
 test('a good commit is applied, a commit with errors is rejected and changes nothing, a fix is applied', async () => {
   const dir = await repo();
   const cache = new SnapshotCache();
-  const reconciler = new Reconciler({ source: localSource(dir), cache });
+  const reconciler = new Reconciler({ source: sourceFor(dir), cache });
   try {
     const first = await reconciler.run('start');
     assert.is(first.outcome, 'applied');
@@ -98,8 +98,8 @@ test('a good commit is applied, a commit with errors is rejected and changes not
 test('triggers during a run coalesce into one more run', async () => {
   const dir = await repo();
   let fetches = 0;
-  const inner = localSource(dir);
-  const source: RevisionSource = { ...inner, fetch: async () => (fetches++, inner.fetch()) };
+  const inner = sourceFor(dir);
+  const source: RevisionSource = { ...inner, fetch: async (cache) => (fetches++, inner.fetch(cache)) };
   const reconciler = new Reconciler({ source, cache: new SnapshotCache() });
   try {
     const runs: Promise<ReconcileResult>[] = [reconciler.run('start')];
@@ -116,12 +116,12 @@ test('triggers during a run coalesce into one more run', async () => {
 test('a source that fails degrades the status and keeps the last good snapshot; it recovers on the next run', async () => {
   const dir = await repo();
   let down = false;
-  const inner = localSource(dir);
+  const inner = sourceFor(dir);
   const source: RevisionSource = {
     ...inner,
-    fetch: async () => {
+    fetch: async (cache) => {
       if (down) throw Object.assign(new Error('connection refused'), { code: 'RemoteUnavailable' });
-      return inner.fetch();
+      return inner.fetch(cache);
     },
   };
   const cache = new SnapshotCache();
@@ -146,7 +146,7 @@ test('a source that fails degrades the status and keeps the last good snapshot; 
 test('the state dir: a restart serves the same versions before any fetch; the log records applied and rejected commits', async () => {
   const dir = await repo();
   const state = await mkdtemp(join(tmpdir(), 'gitmesh-state-'));
-  const one = new Reconciler({ source: localSource(dir), cache: new SnapshotCache(), stateDir: new StateDir(state) });
+  const one = new Reconciler({ source: sourceFor(dir), cache: new SnapshotCache(), stateDir: new StateDir(state) });
   const applied = await one.run('start');
   await commit(dir, { 'timeout.yaml': TIMEOUT('nope') }, 'bad');
   await one.run('poll');
@@ -158,7 +158,7 @@ test('the state dir: a restart serves the same versions before any fetch; the lo
   assert.equal(restored, { commit: applied.commit, proxies: 2 });
   assert.ok(two.ready());
   const fresh = new SnapshotCache();
-  const three = new Reconciler({ source: localSource(dir, { ref: applied.commit! }), cache: fresh });
+  const three = new Reconciler({ source: sourceFor(dir, { ref: applied.commit! }), cache: fresh });
   await three.run('start');
   for (const id of ['default.backend-1', 'default.client-1']) assert.equal(served.get(id)?.snapshot.versions, fresh.get(id)?.snapshot.versions, `${id}: same versions after a restart`);
   const log = await new StateDir(state).log();
@@ -174,7 +174,7 @@ test('the state dir: a torn last log line is skipped; a tampered snapshot is ref
   const state = await mkdtemp(join(tmpdir(), 'gitmesh-state-'));
   const dir = await repo();
   const stateDir = new StateDir(state);
-  await new Reconciler({ source: localSource(dir), cache: new SnapshotCache(), stateDir }).run('start');
+  await new Reconciler({ source: sourceFor(dir), cache: new SnapshotCache(), stateDir }).run('start');
   await writeFile(stateDir.logPath, (await readFile(stateDir.logPath, 'utf8')) + '{"event":"applied","ti');
   assert.is((await stateDir.log()).length, 1);
   const text = await readFile(stateDir.snapshotPath, 'utf8');
@@ -195,7 +195,7 @@ test('a state dir that cannot be written degrades the status, and the commit is 
   // A file where the state dir should be: it cannot be written, even by root.
   await writeFile(blocked, 'not a directory');
   const cache = new SnapshotCache();
-  const reconciler = new Reconciler({ source: localSource(dir), cache, stateDir: new StateDir(blocked) });
+  const reconciler = new Reconciler({ source: sourceFor(dir), cache, stateDir: new StateDir(blocked) });
   const result = await reconciler.run('start');
   assert.is(result.outcome, 'applied');
   assert.ok(cache.get('default.client-1'));

@@ -70,6 +70,7 @@ export function serveCommand(io: CliIo, setExit: (code: number) => void, wait: (
         watch: options.watch,
         log,
         ...(webhookSecret && { webhookSecret }),
+        ...(io.env.GITMESH_GIT_TOKEN && { gitToken: io.env.GITMESH_GIT_TOKEN }),
         ...(options.stateDir !== undefined && { stateDir: options.stateDir }),
         ...(options.ref !== undefined && { ref: options.ref }),
         ...(options.path !== undefined && { path: options.path }),
