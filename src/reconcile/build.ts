@@ -1,5 +1,7 @@
 // One revision's files → every Dataplane's snapshot, or the diagnostics that keep it out.
 import { buildMeshContexts, compileProxy } from '../compile/compile.js';
+import type { DataplaneBody, MeshContext } from '../compile/mesh-context.js';
+import type { Resource } from '../core/resource.js';
 import type { Diagnostic } from '../core/diagnostics.js';
 import { validateFiles } from '../policies/validate-files.js';
 import type { SourceFile } from '../source/types.js';
@@ -9,6 +11,8 @@ import { checkConsistent, makeSnapshot, type EncodeCache, type Snapshot } from '
 export interface BuiltProxy {
   readonly snapshot: Snapshot;
   readonly flavour: 'envoy' | 'grpc';
+  /** The same proxy compiled for another flavour (a client that is not what its label says); undefined if inconsistent. */
+  readonly inFlavour: (flavour: string) => Snapshot | undefined;
 }
 
 /** What a valid revision compiles to. */
@@ -27,6 +31,12 @@ export interface Refused {
   readonly diagnostics: readonly Diagnostic[];
 }
 
+function otherFlavour(ctx: MeshContext, dataplane: Resource<DataplaneBody>, flavour: string, encode: EncodeCache): Snapshot | undefined {
+  if (flavour !== 'envoy' && flavour !== 'grpc') return undefined;
+  const snapshot = makeSnapshot(compileProxy(ctx, dataplane, { flavour }).xds, encode);
+  return checkConsistent(snapshot).length === 0 ? snapshot : undefined;
+}
+
 /**
  * Validates `files` and compiles every Dataplane (each in its own flavour: the
  * `gitmesh.io/proxyless` label), encoding through `encode`. Pure apart from filling `encode`.
@@ -43,7 +53,7 @@ export function buildRevision(input: { readonly files: readonly SourceFile[]; re
       const snapshot = makeSnapshot(compiled.xds, encode);
       const problems = checkConsistent(snapshot, { proxy: nodeId });
       if (problems.length > 0) inconsistent.push(...problems);
-      else proxies.set(nodeId, { snapshot, flavour: compiled.resolved.proxy.flavour });
+      else proxies.set(nodeId, { snapshot, flavour: compiled.resolved.proxy.flavour, inFlavour: (flavour) => otherFlavour(ctx, dataplane, flavour, encode) });
     }
   }
   if (inconsistent.length > 0) return { ok: false, reason: 'inconsistent', diagnostics: inconsistent };

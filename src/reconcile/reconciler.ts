@@ -248,7 +248,7 @@ export class Reconciler {
 
   #publish(proxies: ReadonlyMap<string, BuiltProxy>, commit: string | null, removed: readonly string[]): void {
     const { cache } = this.#options;
-    for (const [nodeId, proxy] of proxies) cache.set(nodeId, proxy.snapshot, { commit: commit ?? '', flavour: proxy.flavour });
+    for (const [nodeId, proxy] of proxies) cache.set(nodeId, proxy.snapshot, { commit: commit ?? '', flavour: proxy.flavour, inFlavour: proxy.inFlavour });
     for (const nodeId of removed) cache.delete(nodeId);
   }
 

@@ -12,6 +12,12 @@ export interface SnapshotRecord {
   readonly commit: string;
   /** The flavour it was compiled for (`envoy` or `grpc`), when the publisher says. */
   readonly flavour?: string;
+  /**
+   * Compiles the same proxy in another flavour, for a client that is not what its Dataplane says
+   * (DESIGN.md §6: a gRPC client on a Dataplane without the proxyless label). Called at most once
+   * per record and flavour; undefined when it cannot (the default snapshot is served then).
+   */
+  readonly inFlavour?: (flavour: string) => Snapshot | undefined;
 }
 
 /** Called with the new record whenever a node's snapshot changes content (see SnapshotCache.set). */
@@ -19,8 +25,8 @@ export type SnapshotListener = (record: SnapshotRecord) => void;
 
 /** The read side of the cache: all the ADS server needs. */
 export interface SnapshotSource {
-  /** The node's current record, or undefined when it has none (yet). */
-  get(nodeId: string): SnapshotRecord | undefined;
+  /** The node's current record (compiled for `flavour`, when given and possible), or undefined when it has none (yet). */
+  get(nodeId: string, flavour?: string): SnapshotRecord | undefined;
   /**
    * Calls `listener` after each change of the node's snapshot; returns the function that stops
    * it. Does not call it for the current record (read it with `get`). Listeners run
@@ -35,6 +41,8 @@ export interface SnapshotSource {
  */
 export class SnapshotCache implements SnapshotSource {
   readonly #records = new Map<string, SnapshotRecord>();
+  /** Records compiled for another flavour, per default record (dropped with it). */
+  readonly #other = new WeakMap<SnapshotRecord, Map<string, SnapshotRecord>>();
   readonly #watchers = new Map<string, Set<SnapshotListener>>();
 
   /**
@@ -42,9 +50,14 @@ export class SnapshotCache implements SnapshotSource {
    * changed (some type's version differs, or the node had none); an equal snapshot only
    * updates the commit kept with it (the same content from another commit is no change).
    */
-  set(nodeId: string, snapshot: Snapshot, meta: { readonly commit: string; readonly flavour?: string }): boolean {
+  set(nodeId: string, snapshot: Snapshot, meta: { readonly commit: string; readonly flavour?: string; readonly inFlavour?: (flavour: string) => Snapshot | undefined }): boolean {
     const previous = this.#records.get(nodeId);
-    const record: SnapshotRecord = Object.freeze({ snapshot, commit: meta.commit, ...(meta.flavour !== undefined && { flavour: meta.flavour }) });
+    const record: SnapshotRecord = Object.freeze({
+      snapshot,
+      commit: meta.commit,
+      ...(meta.flavour !== undefined && { flavour: meta.flavour }),
+      ...(meta.inFlavour !== undefined && { inFlavour: meta.inFlavour }),
+    });
     this.#records.set(nodeId, record);
     if (previous && sameVersions(previous.snapshot, snapshot)) return false;
     for (const listener of [...(this.#watchers.get(nodeId) ?? [])]) {
@@ -57,8 +70,18 @@ export class SnapshotCache implements SnapshotSource {
     return true;
   }
 
-  get(nodeId: string): SnapshotRecord | undefined {
-    return this.#records.get(nodeId);
+  get(nodeId: string, flavour?: string): SnapshotRecord | undefined {
+    const record = this.#records.get(nodeId);
+    if (!record || flavour === undefined || flavour === record.flavour || !record.inFlavour) return record;
+    let others = this.#other.get(record);
+    if (!others) this.#other.set(record, (others = new Map()));
+    let other = others.get(flavour);
+    if (!other) {
+      const snapshot = record.inFlavour(flavour);
+      other = snapshot ? Object.freeze({ snapshot, commit: record.commit, flavour }) : record;
+      others.set(flavour, other);
+    }
+    return other;
   }
 
   /** Forgets the node's snapshot (its streams keep what they were sent and get nothing new). */

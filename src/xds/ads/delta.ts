@@ -105,8 +105,8 @@ export class DeltaSession extends AdsSession<DeltaDiscoveryRequest, DeltaDiscove
   /** Whether the client holds clusters the current snapshot dropped (kept until the routes settle). */
   #keepsClusters(): boolean {
     const cds = this.types.get('cds');
-    if (!cds || cds.held.size === 0 || this.nodeId === undefined) return false;
-    const record = this.source.get(this.nodeId);
+    if (!cds || cds.held.size === 0) return false;
+    const record = this.record();
     if (!record) return false;
     const present = new Set(record.snapshot.resources.cds.map((r) => r.name));
     for (const name of cds.held.keys()) if (!present.has(name)) return true;

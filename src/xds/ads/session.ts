@@ -160,6 +160,8 @@ export abstract class AdsSession<Req extends AnyDiscoveryRequest = AnyDiscoveryR
   readonly #connectedAt: string;
   #disconnectedAt: string | undefined;
   #node: NodeInfo | undefined;
+  /** What the client says it is (user agent, node metadata); undefined: whatever its Dataplane says. */
+  #clientFlavour: string | undefined;
   #unwatch: (() => void) | undefined;
   #nonce = 0;
   #flushQueued = false;
@@ -194,6 +196,7 @@ export abstract class AdsSession<Req extends AnyDiscoveryRequest = AnyDiscoveryR
     let nodeArrived = false;
     if (!this.#node && request.node && request.node.id !== '') {
       this.#node = request.node;
+      this.#clientFlavour = clientFlavour(request.node);
       this.#unwatch = this.source.watch(request.node.id, () => this.#schedulePush(this));
       nodeArrived = true;
     }
@@ -267,7 +270,7 @@ export abstract class AdsSession<Req extends AnyDiscoveryRequest = AnyDiscoveryR
       await Promise.all(this.#inFlight);
       return this.push();
     }
-    const record = this.source.get(this.#node.id);
+    const record = this.record();
     if (!record) return; // a node with no snapshot gets nothing; the stream stays open
     this.flushTypes(record);
     const writes = this.#inFlight;
@@ -316,9 +319,14 @@ export abstract class AdsSession<Req extends AnyDiscoveryRequest = AnyDiscoveryR
     book.ackedCommit = record.commit;
   }
 
+  /** The node's current record, in the client's flavour. */
+  protected record(): SnapshotRecord | undefined {
+    return this.#node ? this.source.get(this.#node.id, this.#clientFlavour) : undefined;
+  }
+
   /** A copy of the stream's live state. */
   status(): StreamStatus {
-    const record = this.#node ? this.source.get(this.#node.id) : undefined;
+    const record = this.record();
     const types: { [T in XdsTypeName]?: TypeStatus } = {};
     let synced = record !== undefined;
     for (const type of PUSH_ORDER) {
@@ -363,6 +371,19 @@ export abstract class AdsSession<Req extends AnyDiscoveryRequest = AnyDiscoveryR
       responses: book.responses,
     };
   }
+}
+
+/**
+ * The flavour a client announces (DESIGN.md §6): node metadata `gitmesh.io/proxyless: true`, or a
+ * gRPC user agent ("gRPC Node Pure-JS", "gRPC C-core", "gRPC Go"…) is proxyless gRPC; Envoy is a
+ * sidecar; anything else is left to the Dataplane's label.
+ */
+export function clientFlavour(node: NodeInfo): 'envoy' | 'grpc' | undefined {
+  const label = node.metadata['gitmesh.io/proxyless'];
+  if (label === true || label === 'true') return 'grpc';
+  if (/^grpc\b/i.test(node.user_agent_name)) return 'grpc';
+  if (/^envoy\b/i.test(node.user_agent_name)) return 'envoy';
+  return undefined;
 }
 
 export function opt<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {

@@ -85,8 +85,8 @@ export class SotwSession extends AdsSession<DiscoveryRequest, DiscoveryResponse>
   /** Whether the last CDS response holds clusters the current snapshot dropped (kept until the routes settle). */
   #keepsClusters(): boolean {
     const cds = this.types.get('cds');
-    if (!cds || cds.sentResources.length === 0 || this.nodeId === undefined) return false;
-    const record = this.source.get(this.nodeId);
+    if (!cds || cds.sentResources.length === 0) return false;
+    const record = this.record();
     if (!record) return false;
     const present = new Set(record.snapshot.resources.cds.map((r) => r.name));
     return cds.sentResources.some((r) => !present.has(r.name));
