@@ -1,13 +1,13 @@
 // Imports point only to earlier stages of the flow (STYLE.md §1): core → source → load →
-// validate → policies → compile → xds → reconcile, with cli/ and action/ on top.
+// validate → policies → compile → xds → reconcile → plan, with cli/ and action/ on top.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
-const STAGES = ['core', 'generated', 'source', 'load', 'validate', 'policies', 'compile', 'xds', 'reconcile', 'cli', 'action'];
+const STAGES = ['core', 'generated', 'source', 'load', 'validate', 'policies', 'compile', 'xds', 'reconcile', 'plan', 'cli', 'action'];
 /** Rank of each top-level folder; core and generated share rank 0, cli and action are peers on top. */
-const RANK: Record<string, number> = { core: 0, generated: 0, source: 1, load: 2, validate: 3, policies: 4, compile: 5, xds: 6, reconcile: 7, cli: 8, action: 8 };
+const RANK: Record<string, number> = { core: 0, generated: 0, source: 1, load: 2, validate: 3, policies: 4, compile: 5, xds: 6, reconcile: 7, plan: 8, cli: 9, action: 9 };
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
