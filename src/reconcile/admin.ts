@@ -37,6 +37,11 @@ export interface TypeVersionsJson {
   readonly nacked: string | null;
   /** The error_detail of the last NACK. */
   readonly error: string | null;
+  /**
+   * Responses of this type sent on the stream reported (0: none). A proxy that reconnects naming
+   * the versions it holds, equal to what is served, gets none: this stays 0.
+   */
+  readonly responses: number;
 }
 
 /** One entry of `/api/v1/proxies`. `versions` has all five keys, in push order. */
@@ -74,7 +79,7 @@ export interface AdminModel {
   readonly metrics: Pick<Metrics, 'text' | 'contentType'>;
 }
 
-const NULL_VERSIONS: TypeVersionsJson = Object.freeze({ sent: null, acked: null, nacked: null, error: null });
+const NULL_VERSIONS: TypeVersionsJson = Object.freeze({ sent: null, acked: null, nacked: null, error: null, responses: 0 });
 
 /** Options of proxiesJson. */
 export interface ProxiesJsonOptions {
@@ -118,7 +123,7 @@ function proxyJson(status: ProxyStatus, currentCommit: string | undefined): Prox
   }
   const versions = allTypes((type) => {
     const t = chosen.get(type);
-    return t ? { sent: t.sentVersion ?? null, acked: t.ackedVersion ?? null, nacked: t.nackedVersion ?? null, error: t.error ?? null } : NULL_VERSIONS;
+    return t ? { sent: t.sentVersion ?? null, acked: t.ackedVersion ?? null, nacked: t.nackedVersion ?? null, error: t.error ?? null, responses: t.responses } : NULL_VERSIONS;
   });
   const pick = (key: 'ackedCommit' | 'sentCommit'): string | undefined => {
     const commits = PUSH_ORDER.map((type) => chosen.get(type)?.[key]).filter((c): c is string => c !== undefined);

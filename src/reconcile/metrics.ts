@@ -14,6 +14,7 @@ export const METRIC_NAMES = {
   reconcileDuration: 'gitmesh_reconcile_duration_seconds',
   commitsApplied: 'gitmesh_commits_applied_total',
   commitsRejected: 'gitmesh_commits_rejected_total',
+  rollbacks: 'gitmesh_rollbacks_total',
   connectedProxies: 'gitmesh_connected_proxies',
   xdsAcks: 'gitmesh_xds_acks_total',
   xdsNacks: 'gitmesh_xds_nacks_total',
@@ -45,6 +46,7 @@ export class Metrics {
   readonly #reconcileDuration: Histogram<'outcome'>;
   readonly #commitsApplied: Counter;
   readonly #commitsRejected: Counter;
+  readonly #rollbacks: Counter;
   readonly #acks: Counter<'type'>;
   readonly #nacks: Counter<'type'>;
   readonly #ackLatency: Histogram<'type'>;
@@ -63,6 +65,7 @@ export class Metrics {
     });
     this.#commitsApplied = new Counter({ name: METRIC_NAMES.commitsApplied, help: 'Commits published to the proxies.', registers });
     this.#commitsRejected = new Counter({ name: METRIC_NAMES.commitsRejected, help: 'Commits refused (validation or compile errors); the proxies kept the last good snapshot.', registers });
+    this.#rollbacks = new Counter({ name: METRIC_NAMES.rollbacks, help: 'Revisions rolled back because proxies NACKed them; the previous revision was served again.', registers });
     const read = options.connectedProxies;
     const connected: Gauge = new Gauge({
       name: METRIC_NAMES.connectedProxies,
@@ -102,6 +105,11 @@ export class Metrics {
     this.#reconcileDuration.observe({ outcome }, nonNegative(seconds));
     if (outcome === 'applied') this.#commitsApplied.inc();
     else if (outcome === 'rejected') this.#commitsRejected.inc();
+  }
+
+  /** Counts a NACK rollback. */
+  rolledBack(): void {
+    this.#rollbacks.inc();
   }
 
   /** Records an ACK of the latest response of `type`, `latencySeconds` after it was sent. */

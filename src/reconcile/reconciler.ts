@@ -6,6 +6,7 @@
 // gone) degrades the status and changes nothing. The state dir, when given, gets the snapshot
 // before the proxies do, so a crash at any point restarts on what proxies were (or were about
 // to be) served.
+import { createHash } from 'node:crypto';
 import type { Diagnostic } from '../core/diagnostics.js';
 import { GitmeshError } from '../core/errors.js';
 import { noopLogger, type Logger } from '../core/log.js';
@@ -13,7 +14,7 @@ import type { AdsService, ProxyStatus } from '../xds/ads/server.js';
 import type { SnapshotCache } from '../xds/cache.js';
 import { EncodeCache, type Snapshot } from '../xds/snapshot.js';
 import { RESOURCE_KEYS, PUSH_ORDER } from '../xds/type-urls.js';
-import { buildRevision, type BuiltProxy } from './build.js';
+import { buildRevision, type Built, type BuiltProxy, type Refused } from './build.js';
 import type { CommitMeta, RevisionSource } from './sources.js';
 import { StateDir, type AppliedEntry, type StoredProxy } from './state-dir.js';
 
@@ -36,6 +37,8 @@ export interface ReconcileResult {
   readonly proxyless: readonly string[];
   /** Errors of a rejected revision; warnings of an applied one. */
   readonly diagnostics: readonly Diagnostic[];
+  /** The commits an applied revert undoes (its tree equals an earlier applied revision's). */
+  readonly revertOf?: readonly string[];
   /** Why it failed (a source error), when it did. */
   readonly error?: { readonly code: string; readonly message: string };
   readonly ms: number;
@@ -51,11 +54,14 @@ export interface StatusJson {
   readonly lastSeen: { readonly commit: string | null; readonly at: string } | null;
   readonly rejected: { readonly commit: string | null; readonly at: string; readonly diagnostics: readonly Diagnostic[] } | null;
   readonly lastError: { readonly at: string; readonly code: string; readonly message: string } | null;
+  /** The last NACK rollback (a gitmesh addition to DESIGN §5): the commit taken back, the one served instead, and why. */
+  readonly rolledBack: { readonly commit: string | null; readonly to: string | null; readonly at: string; readonly reason: string } | null;
 }
 
 /** What the reconciler reports to metrics. */
 export interface ReconcileMetrics {
   reconciled(outcome: ReconcileOutcome, seconds: number): void;
+  rolledBack?(): void;
 }
 
 export interface ReconcilerOptions {
@@ -69,7 +75,31 @@ export interface ReconcilerOptions {
   readonly now?: () => Date;
   /** How long to wait for the changed proxies to ACK before the `live` entry is written anyway (default 30 s). */
   readonly settleTimeoutMs?: number;
+  /** Proxies that must NACK a revision before it is rolled back (default 1; 0 turns NACK rollback off). */
+  readonly nackThreshold?: number;
+  /** Called after a NACK rollback (e.g. to push a revert commit so git stays the truth). */
+  readonly onRollback?: (rollback: Rollback) => void | Promise<void>;
 }
+
+/** A revision taken back because proxies NACKed it. */
+export interface Rollback {
+  readonly commit: string | null;
+  /** The revision served instead. */
+  readonly to: string | null;
+  readonly reason: string;
+  /** The proxies that NACKed. */
+  readonly proxies: readonly string[];
+}
+
+/** One applied revision kept in memory: to recognise a revert (same tree) and to roll back to. */
+interface AppliedRevision {
+  readonly commit: string | null;
+  readonly tree: string | undefined;
+  readonly proxies: ReadonlyMap<string, BuiltProxy>;
+}
+
+/** Applied revisions remembered for revert recognition and rollback. */
+const APPLIED_KEPT = 16;
 
 const DIAGNOSTICS_LOGGED = 20;
 
@@ -83,6 +113,11 @@ export class Reconciler {
   #rejected: StatusJson['rejected'] = null;
   #lastError: StatusJson['lastError'] = null;
   #proxyless = new Set<string>();
+  #rolledBack: StatusJson['rolledBack'] = null;
+  /** Applied revisions, oldest first; the last one is live. */
+  #applied: AppliedRevision[] = [];
+  /** Revisions rolled back (commit ids; for a folder, content fingerprints): not applied again until a newer commit arrives. */
+  readonly #bad = new Set<string>();
   #running: Promise<ReconcileResult> | undefined;
   #queued: { triggers: Set<string>; promise: Promise<ReconcileResult>; resolve: (result: ReconcileResult) => void } | undefined;
   #settle: { cancel(reason: string): void; done: Promise<void> } | undefined;
@@ -145,7 +180,7 @@ export class Reconciler {
 
   status(): StatusJson {
     const state = this.#live === null ? 'starting' : this.#lastError ? 'degraded' : 'serving';
-    return { state, live: this.#live, lastSeen: this.#lastSeen, rejected: this.#rejected, lastError: this.#lastError };
+    return { state, live: this.#live, lastSeen: this.#lastSeen, rejected: this.#rejected, lastError: this.#lastError, rolledBack: this.#rolledBack };
   }
 
   /** Stops queued runs and the settle wait (writes its `live` entry with what is known). */
@@ -181,13 +216,22 @@ export class Reconciler {
     }
     this.#lastSeen = { commit, at: at() };
     if (this.#lastError && this.#lastError.code !== 'StateDir') this.#lastError = null;
-    if (source.versioned && commit !== null && (commit === this.#live?.commit || commit === this.#rejected?.commit)) return result('unchanged', commit);
+    if (source.versioned && commit !== null && (commit === this.#live?.commit || commit === this.#rejected?.commit || this.#bad.has(commit))) return result('unchanged', commit);
 
-    let files;
     let meta: CommitMeta | undefined;
+    let built: Built | Refused;
+    let revertOf: string[] | undefined;
+    const encode = this.#encode.next();
     try {
-      files = await source.read(commit, packCache);
       if (commit !== null) meta = await source.meta?.(commit, packCache);
+      // A commit whose tree equals an earlier applied one (a `git revert`) reuses its snapshots: no read, no compile.
+      const earlier = meta?.tree !== undefined ? this.#applied.findLastIndex((r) => r.tree === meta!.tree && !(r.commit !== null && this.#bad.has(r.commit))) : -1;
+      if (earlier >= 0 && earlier < this.#applied.length - 1) {
+        built = { ok: true, proxies: this.#applied[earlier]!.proxies, warnings: [] };
+        revertOf = this.#applied.slice(earlier + 1).flatMap((r) => (r.commit === null ? [] : [r.commit]));
+      } else {
+        built = buildRevision(await source.read(commit, packCache), encode);
+      }
     } catch (error) {
       const code = error instanceof GitmeshError ? error.code : 'Error';
       const message = error instanceof Error ? error.message : String(error);
@@ -196,8 +240,6 @@ export class Reconciler {
       return result('failed', commit, { error: { code, message } });
     }
     const who = meta ? { author: meta.author, subject: meta.subject } : {};
-    const encode = this.#encode.next();
-    const built = buildRevision(files, encode);
     if (!built.ok) {
       this.#rejected = { commit, at: at(), diagnostics: built.diagnostics };
       this.#log.error(
@@ -207,29 +249,86 @@ export class Reconciler {
       await this.#append({ event: 'rejected', time: at(), commit, ...who, trigger, errors: built.diagnostics.length, diagnostics: built.diagnostics.slice(0, DIAGNOSTICS_LOGGED).map(formatDiagnostic) });
       return result('rejected', commit, { diagnostics: built.diagnostics });
     }
-    this.#encode = encode;
-    const { changed, removed, unchanged } = this.#diff(built.proxies);
-    const proxies = [...built.proxies.keys()].sort();
-    const proxyless = new Set(proxies.filter((id) => built.proxies.get(id)!.flavour === 'grpc'));
+    const next = built.proxies;
+    if (commit === null && this.#bad.has(fingerprint(next))) {
+      // A folder has no commits: a rolled-back content is known by its versions, and not applied again.
+      return result('unchanged', commit, { proxies: served() });
+    }
+    if (!revertOf) this.#encode = encode;
+    const { changed, removed, unchanged } = this.#diff(next);
+    const proxies = [...next.keys()].sort();
+    const proxyless = new Set(proxies.filter((id) => next.get(id)!.flavour === 'grpc'));
+    const revision: AppliedRevision = { commit, tree: meta?.tree, proxies: next };
     if (changed.length === 0 && removed.length === 0 && this.#live !== null) {
       // The same content from another commit (or a folder touched without a change): nothing to push or record.
       this.#live = { commit, appliedAt: this.#live.appliedAt };
       this.#rejected = null;
       this.#proxyless = proxyless;
-      this.#publish(built.proxies, commit, []);
+      this.#remember(revision);
+      this.#publish(next, commit, []);
       return result('unchanged', commit, { proxies, diagnostics: built.warnings });
     }
     const appliedAt = at();
     // Write ahead: the state dir holds the new snapshot before any proxy sees it.
-    await this.#save(commit, appliedAt, built.proxies);
-    await this.#append({ event: 'applied', time: appliedAt, commit, ...who, trigger, changed: Object.fromEntries(changed.map((id) => [id, versionsJson(built.proxies.get(id)!.snapshot)])), removed, unchanged });
-    this.#publish(built.proxies, commit, removed);
+    await this.#save(commit, appliedAt, next);
+    await this.#append({
+      event: 'applied',
+      time: appliedAt,
+      commit,
+      ...who,
+      trigger,
+      changed: Object.fromEntries(changed.map((id) => [id, versionsJson(next.get(id)!.snapshot)])),
+      removed,
+      unchanged,
+      ...(revertOf && { revertOf }),
+    });
+    this.#publish(next, commit, removed);
     this.#live = { commit, appliedAt };
     this.#rejected = null;
     this.#proxyless = proxyless;
-    this.#log.info({ trigger, commit, ...who, changed: changed.length, removed: removed.length, unchanged, warnings: built.warnings.length }, 'revision applied');
+    this.#remember(revision);
+    this.#log.info(
+      { trigger, commit, ...who, changed: changed.length, removed: removed.length, unchanged, warnings: built.warnings.length, ...(revertOf && { revertOf }) },
+      revertOf ? 'revision applied: a revert, its snapshots reused' : 'revision applied',
+    );
     this.#watchSettle(commit, changed);
-    return result('applied', commit, { changed, removed, proxies, diagnostics: built.warnings });
+    return result('applied', commit, { changed, removed, proxies, diagnostics: built.warnings, ...(revertOf && { revertOf }) });
+  }
+
+  #remember(revision: AppliedRevision): void {
+    this.#applied = [...this.#applied.filter((r) => r.commit !== revision.commit || r.commit === null), revision].slice(-APPLIED_KEPT);
+  }
+
+  /**
+   * Takes `commit` back after proxies NACKed it (DESIGN §7): the previous applied revision is
+   * served again to every proxy, the commit is marked bad (not applied again until a newer commit
+   * arrives), and the state dir, log and status say why. Runs between reconciles.
+   */
+  async #rollback(commit: string | null, nacked: readonly string[], reason: string): Promise<void> {
+    await this.#running?.catch(() => undefined);
+    if (this.#closed || this.#live?.commit !== commit) return; // superseded by a newer revision meanwhile
+    const previous = this.#applied.at(-2);
+    if (!previous) {
+      this.#log.error({ commit, nacked: nacked.length, reason }, 'proxies NACKed the first revision served; there is nothing earlier to roll back to');
+      return;
+    }
+    const at = this.#now().toISOString();
+    this.#bad.add(commit ?? fingerprint(this.#applied.at(-1)!.proxies));
+    const removed = this.#options.cache.nodeIds().filter((id) => !previous.proxies.has(id));
+    await this.#save(previous.commit, at, previous.proxies);
+    await this.#append({ event: 'rollback', time: at, commit, to: previous.commit, reason, proxies: [...nacked] });
+    this.#publish(previous.proxies, previous.commit, removed);
+    this.#applied = this.#applied.slice(0, -1);
+    this.#live = { commit: previous.commit, appliedAt: at };
+    this.#proxyless = new Set([...previous.proxies].filter(([, p]) => p.flavour === 'grpc').map(([id]) => id));
+    this.#rolledBack = { commit, to: previous.commit, at, reason };
+    this.#options.metrics?.rolledBack?.();
+    this.#log.warn({ commit, to: previous.commit, nacked: nacked.length, reason }, 'revision rolled back: proxies NACKed it; the previous revision is served again and this commit is not retried');
+    try {
+      await this.#options.onRollback?.({ commit, to: previous.commit, reason, proxies: nacked });
+    } catch (error) {
+      this.#log.error({ commit, err: error instanceof Error ? error.message : String(error) }, 'the rollback hook failed (the rollback itself stands)');
+    }
   }
 
   /** Which node ids a publish of `next` changes, drops and leaves alone. */
@@ -322,9 +421,22 @@ export class Reconciler {
       }
       await this.#append({ event: 'live', time: this.#now().toISOString(), commit, ...counts, proxies });
       this.#log.info({ commit, ...counts, reason }, counts.nacked > 0 ? 'revision live, with NACKs' : 'revision live');
+      const threshold = this.#options.nackThreshold ?? 1;
+      if (threshold > 0 && counts.nacked >= threshold && reason !== 'superseded' && reason !== 'stopped') {
+        const nacked = Object.entries(proxies).filter(([, p]) => p.state === 'Nacked');
+        const why = `${nacked.length} prox${nacked.length === 1 ? 'y' : 'ies'} NACKed it: ${nacked[0]![0]}: ${nacked[0]![1].error ?? 'no error text'}`;
+        await this.#rollback(commit, nacked.map(([id]) => id), why);
+      }
     })();
     this.#settle = { cancel: (reason) => stop?.(reason), done };
   }
+}
+
+/** A revision's content, for sources without commits: every proxy's versions. */
+function fingerprint(proxies: ReadonlyMap<string, BuiltProxy>): string {
+  const hash = createHash('sha256');
+  for (const id of [...proxies.keys()].sort()) hash.update(`${id} ${PUSH_ORDER.map((t) => proxies.get(id)!.snapshot.versions[t]).join(' ')}\n`);
+  return `content:${hash.digest('hex')}`;
 }
 
 function firstError(status: ProxyStatus): string | undefined {

@@ -58,6 +58,8 @@ export interface ServeOptions {
   readonly webhookSecret?: string;
   /** ADS hooks, fan-out and limits. */
   readonly ads?: Omit<StartAdsServerOptions, 'source' | 'host' | 'port'>;
+  /** Proxies that must NACK a revision before it is rolled back (default 1; 0: never roll back). */
+  readonly nackThreshold?: number;
   /** Called after every reconcile. */
   readonly onReconcile?: (result: ReconcileResult) => void;
 }
@@ -165,7 +167,15 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
     },
   });
   adsService = ads.service;
-  const reconciler = new Reconciler({ source, cache, ads: ads.service, log, metrics, ...(stateDir && { stateDir }) });
+  const reconciler = new Reconciler({
+    source,
+    cache,
+    ads: ads.service,
+    log,
+    metrics,
+    ...(stateDir && { stateDir }),
+    ...(options.nackThreshold !== undefined && { nackThreshold: options.nackThreshold }),
+  });
   let current: PublishResult = { commit: null, proxies: [], proxyless: [], changed: [], removed: [], warnings: [] };
   const track = (result: ReconcileResult): ReconcileResult => {
     if (result.outcome === 'applied' || (result.outcome === 'unchanged' && result.proxies.length > 0)) current = publishResult(result);

@@ -15,6 +15,8 @@ export interface RevisionFiles {
 
 /** Who made a commit and what it says. */
 export interface CommitMeta {
+  /** The commit's root tree: equal trees, equal policies. */
+  readonly tree: string;
   readonly author: CommitAuthor;
   /** The message's first line. */
   readonly subject: string;
@@ -45,7 +47,7 @@ export function folderSource(dir: string, limits: SourceLimits = DEFAULT_LIMITS)
 }
 
 function commitMeta(info: CommitInfo): CommitMeta {
-  return { author: info.author, subject: info.message.split('\n')[0] ?? '' };
+  return { tree: info.tree, author: info.author, subject: info.message.split('\n')[0] ?? '' };
 }
 
 /** A local git repository (work tree or bare) at `ref`, read from git objects; `path` narrows to a sub-folder. */

@@ -43,6 +43,17 @@ export type AppliedEntry =
       readonly changed: Readonly<Record<string, Readonly<Record<string, string>>>>;
       readonly removed: readonly string[];
       readonly unchanged: number;
+      /** A revert: the commits it undoes (its tree equals an earlier applied revision's). */
+      readonly revertOf?: readonly string[];
+    }
+  | {
+      /** Proxies NACKed `commit`: `to` is served again, and `commit` is not retried. */
+      readonly event: 'rollback';
+      readonly time: string;
+      readonly commit: string | null;
+      readonly to: string | null;
+      readonly reason: string;
+      readonly proxies: readonly string[];
     }
   | {
       readonly event: 'rejected';

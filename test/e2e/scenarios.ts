@@ -204,7 +204,8 @@ export function registerScenarios(client: ClientUnderTest): void {
       const dir = owned.dir;
       const layout = { backends: owned.backends, clientName: CLIENT };
       await writePolicyFolder(dir, layout, []);
-      owned.serving = await startServing({ repo: dir, xdsPort: 0, host: '127.0.0.1' });
+      // NACK rollback off: these scenarios check the protocol rules themselves (rollback has its own test).
+      owned.serving = await startServing({ repo: dir, xdsPort: 0, host: '127.0.0.1', nackThreshold: 0 });
       owned.driver = await startDriver(client.driver, bootstrapFor(owned.serving.address, NODE_ID));
       const driver = owned.driver;
       prepared = {
@@ -377,7 +378,7 @@ export function registerScenarios(client: ClientUnderTest): void {
     await env.serving.close();
     const restart = Date.now();
     allOk(await env.call(ECHO, 50), 'echo while the control plane is down');
-    env.serving = await startServing({ repo: env.dir, xdsPort: port, host: '127.0.0.1' });
+    env.serving = await startServing({ repo: env.dir, xdsPort: port, host: '127.0.0.1', nackThreshold: 0 });
     const serving = env.serving;
     await eventually('the client back on the restarted server, holding its versions', async () => {
       for (const type of XDS_TYPES) {

@@ -73,11 +73,11 @@ test('proxiesJson: one entry per node, all five types, the newest open stream pe
     flavour: 'envoy',
     connected: true,
     versions: {
-      secrets: { sent: null, acked: null, nacked: null, error: null },
-      clusters: { sent: 'c-1', acked: 'c-1', nacked: null, error: null },
-      endpoints: { sent: 'e-2', acked: 'e-1', nacked: 'e-2', error: 'bad endpoint' },
-      listeners: { sent: null, acked: null, nacked: null, error: null },
-      routes: { sent: null, acked: null, nacked: null, error: null },
+      secrets: { sent: null, acked: null, nacked: null, error: null, responses: 0 },
+      clusters: { sent: 'c-1', acked: 'c-1', nacked: null, error: null, responses: 1 },
+      endpoints: { sent: 'e-2', acked: 'e-1', nacked: 'e-2', error: 'bad endpoint', responses: 1 },
+      listeners: { sent: null, acked: null, nacked: null, error: null, responses: 0 },
+      routes: { sent: null, acked: null, nacked: null, error: null, responses: 0 },
     },
     commit: C1,
   } satisfies ProxyJson);
@@ -86,7 +86,7 @@ test('proxiesJson: one entry per node, all five types, the newest open stream pe
   const old = json[1]!;
   assert.is(old.connected, false);
   assert.is(old.flavour, null);
-  assert.equal(old.versions.listeners, { sent: 'l-1', acked: null, nacked: null, error: null });
+  assert.equal(old.versions.listeners, { sent: 'l-1', acked: null, nacked: null, error: null, responses: 1 });
   assert.is(old.commit, C1, 'before any ACK, the commit sent');
 });
 
@@ -115,6 +115,7 @@ async function fixture(options: { ready?: boolean; secret?: string } = {}) {
     lastSeen: { commit: C2, at: '2025-01-01T00:10:00.000Z' },
     rejected: { commit: C2, at: '2025-01-01T00:10:01.000Z', diagnostics: [{ code: 'GM202', severity: 'error', message: 'unknown field', file: 'timeouts.yaml', line: 3, column: 5 }] },
     lastError: null,
+    rolledBack: null,
   };
   const metrics = new Metrics({ connectedProxies: () => STATUSES.filter((s) => s.connected).length });
   const model = adminModel({ reconciler: { ready: () => ready, status: () => status }, ads: { proxies: () => STATUSES }, cache, metrics });
@@ -146,7 +147,7 @@ test('status, proxies and snapshot answer JSON in the shapes of DESIGN.md §5', 
       assert.is(res.headers.get('content-type'), 'application/json; charset=utf-8', path);
     }
     const status = (await (await fetch(`${base}/api/v1/status`)).json()) as StatusJson;
-    assert.equal(Object.keys(status), ['state', 'live', 'lastSeen', 'rejected', 'lastError']);
+    assert.equal(Object.keys(status), ['state', 'live', 'lastSeen', 'rejected', 'lastError', 'rolledBack']);
     assert.is(status.state, 'serving');
     assert.equal(status.live, { commit: C1, appliedAt: '2025-01-01T00:00:00.000Z' });
     assert.is(status.rejected?.diagnostics[0]?.code, 'GM202');
@@ -155,7 +156,7 @@ test('status, proxies and snapshot answer JSON in the shapes of DESIGN.md §5', 
     assert.equal(proxies.map((p) => p.id), ['default.api', 'default.old', 'default.web']);
     for (const proxy of proxies) {
       assert.equal(Object.keys(proxy), ['id', 'flavour', 'connected', 'versions', 'commit']);
-      for (const versions of Object.values(proxy.versions)) assert.equal(Object.keys(versions), ['sent', 'acked', 'nacked', 'error']);
+      for (const versions of Object.values(proxy.versions)) assert.equal(Object.keys(versions), ['sent', 'acked', 'nacked', 'error', 'responses']);
     }
     assert.is(proxies[0]!.flavour, 'grpc');
 

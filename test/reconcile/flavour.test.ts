@@ -23,7 +23,7 @@ networking:
         kuma.io/service: backend
 `;
 
-async function listenerNames(address: string, node: DiscoveryRequestInput['node']): Promise<string[]> {
+async function listenerNames(address: string, node: NonNullable<DiscoveryRequestInput['node']>): Promise<string[]> {
   const stream = new AdsStream<DiscoveryRequestInput, DiscoveryResponse>(address, SOTW_ADS_METHOD, (r) => shortType(r.type_url));
   try {
     stream.send({ node, type_url: TYPE_URLS.lds, resource_names: ['backend'] });
@@ -40,7 +40,7 @@ test('a gRPC client (by user agent or by node metadata) on an unlabelled Datapla
   try {
     const envoy = await listenerNames(serving.address, { id: 'default.client-1', user_agent_name: 'envoy' });
     assert.ok(!envoy.includes('backend'), `a sidecar has socket listeners, no api_listener named backend: ${envoy}`);
-    const grpcAgent = await listenerNames(serving.address, { id: 'default.client-1', user_agent_name: 'gRPC Node Pure-JS', locality: {} });
+    const grpcAgent = await listenerNames(serving.address, { id: 'default.client-1', user_agent_name: 'gRPC Node Pure-JS' });
     assert.equal(grpcAgent, ['backend'], 'the api_listener a proxyless client dials as xds:///backend');
     const grpcLabel = await listenerNames(serving.address, { id: 'default.client-1', metadata: { 'gitmesh.io/proxyless': true } });
     assert.equal(grpcLabel, ['backend']);

@@ -205,4 +205,35 @@ test('a state dir that cannot be written degrades the status, and the commit is 
   await rm(parent, { recursive: true, force: true });
 });
 
+test('a git revert reuses the snapshots of the revision it restores (no read, no compile) and is recorded as a revert', async () => {
+  const dir = await repo();
+  const state = await mkdtemp(join(tmpdir(), 'gitmesh-state-'));
+  let reads = 0;
+  const inner = sourceFor(dir);
+  const source: RevisionSource = { ...inner, read: async (commit, cache) => (reads++, inner.read(commit, cache)) };
+  const cache = new SnapshotCache();
+  const reconciler = new Reconciler({ source, cache, stateDir: new StateDir(state) });
+  try {
+    const a = await reconciler.run('start');
+    const before = cache.get('default.client-1')!.snapshot;
+    const b = await commit(dir, { 'timeout.yaml': TIMEOUT('5s') }, 'a 5s timeout');
+    assert.is((await reconciler.run('poll')).outcome, 'applied');
+    git(dir, 'revert', '--no-edit', 'HEAD');
+    const readsBefore = reads;
+    const reverted = await reconciler.run('poll');
+    assert.is(reverted.outcome, 'applied');
+    assert.equal(reverted.revertOf, [b]);
+    assert.is(reads, readsBefore, 'the reverted tree is neither read nor compiled');
+    assert.is(cache.get('default.client-1')!.snapshot, before, 'the very snapshot of the first commit is served again');
+    assert.equal(reverted.changed, ['default.client-1']);
+    console.log(`  revert → published in ${reverted.ms.toFixed(1)} ms (first commit: ${a.ms.toFixed(1)} ms)`);
+    const log = await new StateDir(state).log();
+    const entry = log.at(-1)!;
+    assert.ok(entry.event === 'applied' && entry.revertOf?.[0] === b && entry.subject?.startsWith('Revert'), JSON.stringify(entry));
+  } finally {
+    await reconciler.close();
+    await rm(state, { recursive: true, force: true });
+  }
+});
+
 test.run();

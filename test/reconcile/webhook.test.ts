@@ -15,7 +15,7 @@ const PUSH = JSON.stringify({ ref: 'refs/heads/main', before: '1'.repeat(40), af
 
 const MODEL: AdminModel = {
   ready: () => true,
-  status: () => ({ state: 'serving', live: null, lastSeen: null, rejected: null, lastError: null }),
+  status: () => ({ state: 'serving', live: null, lastSeen: null, rejected: null, lastError: null, rolledBack: null }),
   proxies: () => [],
   snapshot: () => ({ commit: null, proxies: {} }),
   metrics: { text: async () => '', contentType: 'text/plain; version=0.0.4; charset=utf-8' },

@@ -12,6 +12,7 @@ interface ServeCommandOptions extends RepoOptions {
   watch: boolean;
   httpPort: string;
   webhookSecretFile?: string;
+  nackThreshold: string;
 }
 
 /** The webhook secret from a file (trailing newline dropped); a missing file is a usage error. */
@@ -48,6 +49,7 @@ export function serveCommand(io: CliIo, setExit: (code: number) => void, wait: (
     .addOption(new Option('--state-dir <dir>', 'keep the applied log and the last good snapshot here; a restart serves it at once').env('GITMESH_STATE_DIR'))
     .addOption(new Option('--poll <duration>', 'fetch this often (0: never)').env('GITMESH_POLL').default('60s'))
     .addOption(new Option('--no-watch', 'do not watch a local folder or repository for changes'))
+    .addOption(new Option('--nack-threshold <n>', 'roll a revision back when this many proxies NACK it (0: never)').env('GITMESH_NACK_THRESHOLD').default('1'))
     .action(async (options: ServeCommandOptions) => {
       const xdsPort = Number(options.xdsPort);
       if (!Number.isInteger(xdsPort) || xdsPort < 0 || xdsPort > 65535) throw new UsageError(`--xds-port ${JSON.stringify(options.xdsPort)} is not a port (0-65535)`);
@@ -55,6 +57,8 @@ export function serveCommand(io: CliIo, setExit: (code: number) => void, wait: (
       if (!Number.isInteger(httpPort) || httpPort < 0 || httpPort > 65535) throw new UsageError(`--http-port ${JSON.stringify(options.httpPort)} is not a port (0-65535)`);
       const pollMs = parseDuration(options.poll);
       if (pollMs === undefined) throw new UsageError(`--poll ${JSON.stringify(options.poll)} is not a duration (e.g. 60s, 5m; 0 turns polling off)`);
+      const nackThreshold = Number(options.nackThreshold);
+      if (!Number.isInteger(nackThreshold) || nackThreshold < 0) throw new UsageError(`--nack-threshold ${JSON.stringify(options.nackThreshold)} is not a count (0 or more)`);
       const webhookSecret = options.webhookSecretFile !== undefined ? await readSecret(options.webhookSecretFile) : io.env.GITMESH_WEBHOOK_SECRET;
       // Loaded on use: `validate` and `--help` need none of compile, protobuf, grpc or git.
       const { startServing } = await import('../../reconcile/serve.js');
@@ -69,6 +73,7 @@ export function serveCommand(io: CliIo, setExit: (code: number) => void, wait: (
         pollMs,
         watch: options.watch,
         log,
+        nackThreshold,
         ...(webhookSecret && { webhookSecret }),
         ...(io.env.GITMESH_GIT_TOKEN && { gitToken: io.env.GITMESH_GIT_TOKEN }),
         ...(options.stateDir !== undefined && { stateDir: options.stateDir }),
