@@ -143,6 +143,12 @@ export class Reconciler {
       if (proxy.flavour === 'grpc') this.#proxyless.add(nodeId);
     }
     this.#live = { commit: stored.commit, appliedAt: stored.appliedAt };
+    // Commits rolled back before the restart stay out until a newer commit arrives.
+    for (const entry of await stateDir.log()) {
+      if (entry.event !== 'rollback') continue;
+      if (entry.commit !== null) this.#bad.add(entry.commit);
+      this.#rolledBack = { commit: entry.commit, to: entry.to, at: entry.time, reason: entry.reason };
+    }
     this.#log.info({ commit: stored.commit, proxies: stored.proxies.size, appliedAt: stored.appliedAt }, 'serving the last good snapshot from the state dir');
     return { commit: stored.commit, proxies: stored.proxies.size };
   }
