@@ -205,6 +205,26 @@ test('a state dir that cannot be written degrades the status, and the commit is 
   await rm(parent, { recursive: true, force: true });
 });
 
+test('a commit rolled back before a restart is not applied again after it', async () => {
+  const dir = await repo();
+  const state = await mkdtemp(join(tmpdir(), 'gitmesh-state-'));
+  const first = new Reconciler({ source: sourceFor(dir), cache: new SnapshotCache(), stateDir: new StateDir(state) });
+  const a = await first.run('start');
+  await first.close();
+  const b = await commit(dir, { 'timeout.yaml': TIMEOUT('5s') }, 'a timeout the proxies refused');
+  await new StateDir(state).append({ event: 'rollback', time: '2026-01-01T00:00:00.000Z', commit: b, to: a.commit, reason: 'default.client-1 NACKed it', proxies: ['default.client-1'] });
+  const restarted = new Reconciler({ source: sourceFor(dir), cache: new SnapshotCache(), stateDir: new StateDir(state) });
+  try {
+    await restarted.restore();
+    assert.is((await restarted.run('start')).outcome, 'unchanged');
+    assert.is(restarted.status().live?.commit, a.commit);
+    assert.is(restarted.status().rolledBack?.commit, b);
+  } finally {
+    await restarted.close();
+    await rm(state, { recursive: true, force: true });
+  }
+});
+
 test('a git revert reuses the snapshots of the revision it restores (no read, no compile) and is recorded as a revert', async () => {
   const dir = await repo();
   const state = await mkdtemp(join(tmpdir(), 'gitmesh-state-'));
