@@ -15,10 +15,10 @@ export interface FieldChange {
   readonly after?: unknown;
 }
 
-/** A key written bare in a path; anything else (dots, slashes, spaces) is written `["…"]`. */
-const BARE_KEY = /^[A-Za-z_@$][\w@$-]*$/;
+/** A key written bare in a path; anything else (dots, slashes, dashes, `@type`) is written `["…"]`, as formatPath in core/diagnostics.ts writes it. */
+const BARE_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-/** `path` extended by an object key or a list index, in the notation FieldChange.path documents. */
+/** `path` extended by an object key or a list index, in the notation FieldChange.path documents (that of diagnostics' formatPath). */
 export function joinPath(path: string, key: string | number): string {
   if (typeof key === 'number') return `${path}[${key}]`;
   if (!BARE_KEY.test(key)) return `${path}[${JSON.stringify(key)}]`;

@@ -4,7 +4,7 @@
 // the renderers, the CLI and the GitHub Action. Both sides are compared as decoded xDS (the
 // proto3 JSON of snapshot --format json), so a plan against a commit and a plan against a live
 // server that serves that commit agree (DESIGN.md §7).
-import { compareResources, KINDS, type Kind } from '../core/resource.js';
+import { compareResources, type Kind } from '../core/resource.js';
 import { diffJson, type Change, type FieldChange } from './diff.js';
 
 export type { Change, FieldChange } from './diff.js';
@@ -27,13 +27,33 @@ export interface PlanResource {
   readonly body: { readonly labels: Readonly<Record<string, string>>; readonly annotations: Readonly<Record<string, string>>; readonly spec: unknown };
 }
 
-/** One proxy of a side: its flavour, versions, and its decoded resources (asked for only when the versions differ). */
+/** One xDS resource of a proxy, decoded on demand. */
+export interface PlanXdsResource {
+  /** A content hash (sha256 of the encoded bytes), when the side knows it: equal hashes on both sides mean equal resources, with no decoding. */
+  readonly hash?: string;
+  /** The decoded resource (snapshot JSON, with its `@type`); called only when the two sides may differ. */
+  readonly json: () => unknown;
+}
+
+/** One proxy of a side: its flavour, versions, and its resources per xDS key (asked for only for keys whose versions differ). */
 export interface PlanProxy {
   readonly flavour: string | null;
   /** Version per xDS key (snapshot JSON `versions`); a key left out differs from any version. */
   readonly versions: Readonly<Partial<Record<string, string>>>;
-  /** The decoded resources per xDS key, each with its `@type`; called at most once per plan. */
-  readonly resources: () => Readonly<Partial<Record<string, readonly unknown[]>>>;
+  /** The resources of one xDS key, by name (`name`, or `cluster_name` of a ClusterLoadAssignment). */
+  readonly resources: (type: XdsKey) => ReadonlyMap<string, PlanXdsResource>;
+}
+
+/** The name an xDS resource is known by: `name`, or `cluster_name` for a ClusterLoadAssignment; '' when it has neither. */
+export function xdsName(resource: unknown): string {
+  if (typeof resource !== 'object' || resource === null) return '';
+  const { name, cluster_name: clusterName } = resource as { name?: unknown; cluster_name?: unknown };
+  return typeof name === 'string' ? name : typeof clusterName === 'string' ? clusterName : '';
+}
+
+/** PlanProxy.resources for decoded lists (snapshot JSON, the admin API): by name, no hashes. */
+export function decodedResources(lists: Readonly<Partial<Record<string, readonly unknown[]>>>): (type: XdsKey) => ReadonlyMap<string, PlanXdsResource> {
+  return (type) => new Map((lists[type] ?? []).map((r) => [xdsName(r), { json: () => r }]));
 }
 
 /** One side of a plan. */
@@ -129,8 +149,10 @@ const compareText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 /**
  * Compares the desired side with the base. Resources are paired by identity (kind, mesh,
  * name) and compared on their body; proxies by node id, and within a proxy xDS resources by
- * type and name, compared as decoded JSON (lists by position). A proxy whose versions are all
- * equal on both sides is unchanged without being decoded. Pure and deterministic.
+ * type and name, compared as decoded JSON (lists by position). Only the types whose versions
+ * differ are read, resources with equal hashes are not decoded, and a pair of hashes seen on
+ * one proxy is not diffed again on the next (replicas): a proxy whose versions are all equal
+ * costs nothing. Pure and deterministic, given PlanProxy functions that are.
  */
 export function planOf(input: PlanInput): Plan {
   const { desired, base } = input;
@@ -138,8 +160,9 @@ export function planOf(input: PlanInput): Plan {
   const proxies: ProxyChange[] = [];
   let unchangedProxies = 0;
   const ids = [...new Set([...desired.proxies.keys(), ...base.proxies.keys()])].sort(compareText);
+  const memo = new Map<string, readonly FieldChange[]>();
   for (const id of ids) {
-    const change = diffProxy(id, base.proxies.get(id), desired.proxies.get(id));
+    const change = diffProxy(id, base.proxies.get(id), desired.proxies.get(id), memo);
     if (change) proxies.push(change);
     else unchangedProxies++;
   }
@@ -186,30 +209,34 @@ function diffResources(base: readonly PlanResource[], desired: readonly PlanReso
   return { changes, unchanged };
 }
 
-function sameVersions(a: PlanProxy, b: PlanProxy): boolean {
-  return XDS_KEYS.every((k) => a.versions[k] !== undefined && a.versions[k] === b.versions[k]);
+function sameVersion(a: PlanProxy, b: PlanProxy, type: XdsKey): boolean {
+  return a.versions[type] !== undefined && a.versions[type] === b.versions[type];
 }
 
-/** The name an xDS resource is known by: `name`, or `cluster_name` for a ClusterLoadAssignment. */
-function xdsName(resource: unknown): string {
-  if (typeof resource !== 'object' || resource === null) return '';
-  const { name, cluster_name: clusterName } = resource as { name?: unknown; cluster_name?: unknown };
-  return typeof name === 'string' ? name : typeof clusterName === 'string' ? clusterName : '';
+const NONE: ReadonlyMap<string, PlanXdsResource> = new Map();
+
+/**
+ * The field changes between two resources; equal hashes skip the decoding, and a pair of
+ * hashes seen before (replicas share resources) reuses its diff from `memo`.
+ */
+function diffResource(a: PlanXdsResource, b: PlanXdsResource, memo: Map<string, readonly FieldChange[]>): readonly FieldChange[] {
+  if (a.hash !== undefined && a.hash === b.hash) return [];
+  const key = a.hash !== undefined && b.hash !== undefined ? `${a.hash} ${b.hash}` : undefined;
+  const known = key && memo.get(key);
+  if (known) return known;
+  const fields = diffJson(a.json(), b.json());
+  if (key) memo.set(key, fields);
+  return fields;
 }
 
-function byName(list: readonly unknown[] | undefined): Map<string, unknown> {
-  return new Map((list ?? []).map((r) => [xdsName(r), r]));
-}
-
-function diffProxy(id: string, base: PlanProxy | undefined, desired: PlanProxy | undefined): ProxyChange | undefined {
-  if (base && desired && base.flavour === desired.flavour && sameVersions(base, desired)) return undefined;
-  const before = base?.resources() ?? {};
-  const after = desired?.resources() ?? {};
+function diffProxy(id: string, base: PlanProxy | undefined, desired: PlanProxy | undefined, memo: Map<string, readonly FieldChange[]>): ProxyChange | undefined {
+  if (base && desired && base.flavour === desired.flavour && XDS_KEYS.every((type) => sameVersion(base, desired, type))) return undefined;
   const xds: XdsChange[] = [];
   const versions: Partial<Record<XdsKey, { base: string | null; desired: string | null }>> = {};
   for (const type of XDS_KEYS) {
-    const old = byName(before[type]);
-    const now = byName(after[type]);
+    if (base && desired && sameVersion(base, desired, type)) continue;
+    const old = base?.resources(type) ?? NONE;
+    const now = desired?.resources(type) ?? NONE;
     const names = [...new Set([...old.keys(), ...now.keys()])].sort(compareText);
     let typeChanged = false;
     for (const name of names) {
@@ -218,15 +245,13 @@ function diffProxy(id: string, base: PlanProxy | undefined, desired: PlanProxy |
       if (a === undefined) xds.push({ type, name, change: 'added' });
       else if (b === undefined) xds.push({ type, name, change: 'removed' });
       else {
-        const fields = diffJson(a, b);
+        const fields = diffResource(a, b, memo);
         if (fields.length === 0) continue;
         xds.push({ type, name, change: 'changed', fields });
       }
       typeChanged = true;
     }
-    const vBase = base?.versions[type] ?? null;
-    const vDesired = desired?.versions[type] ?? null;
-    if (typeChanged || (base !== undefined) !== (desired !== undefined)) versions[type] = { base: vBase, desired: vDesired };
+    if (typeChanged || !base || !desired) versions[type] = { base: base?.versions[type] ?? null, desired: desired?.versions[type] ?? null };
   }
   const flavourChanged = base !== undefined && desired !== undefined && base.flavour !== desired.flavour;
   // Same content under different versions (another encoder on the server) changes nothing on the proxy.
@@ -241,6 +266,3 @@ function diffProxy(id: string, base: PlanProxy | undefined, desired: PlanProxy |
     xds,
   };
 }
-
-/** The kinds in DESIGN.md §3 order (re-exported for renderers that group by kind). */
-export const PLAN_KINDS: readonly Kind[] = KINDS;

@@ -1,5 +1,6 @@
 // Golden files: compare a value with its YAML golden; UPDATE_GOLDEN=1 rewrites them.
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import * as assert from 'uvu/assert';
 import { parse, stringify } from 'yaml';
 
@@ -36,4 +37,18 @@ export function assertGolden(path: string, value: unknown): void {
   assert.ok(existsSync(path), `${path} is missing; run with UPDATE_GOLDEN=1 to write it`);
   const expected = parse(readFileSync(path, 'utf8'));
   assert.equal(JSON.parse(JSON.stringify(sortKeys(value))), expected, `${path} differs (UPDATE_GOLDEN=1 rewrites it; review the diff)`);
+}
+
+/**
+ * Asserts that rendered output (text, Markdown, JSON as printed) equals the golden file at
+ * `path` byte for byte, with a line diff on failure. UPDATE_GOLDEN=1 (re)writes the file instead.
+ */
+export function assertGoldenText(path: string, text: string): void {
+  if (UPDATE) {
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, text);
+    return;
+  }
+  assert.ok(existsSync(path), `${path} is missing; run with UPDATE_GOLDEN=1 to write it`);
+  assert.fixture(text, readFileSync(path, 'utf8'), `${path} differs (UPDATE_GOLDEN=1 rewrites it; review the diff)`);
 }
