@@ -290,6 +290,29 @@ export function runAdsConformance(options: AdsConformanceOptions): void {
     await stale.quiet('beyond the listeners');
   });
 
+  test('a client that reconnects to a newer snapshot keeps the clusters it names until its new routes are ACKed', async (ctx) => {
+    // given a snapshot whose routes changed and that dropped a cluster the client (named subscriptions, as gRPC) still names
+    const v2 = variant(ctx.f, (xds) => ({ ...dropCluster(xds), routes: xds.routes.map((r, i) => (i === 0 ? { ...(r as object), validate_clusters: true } : r)) }));
+    ctx.cache.set(NODE, v2, { commit: 'c2' });
+    const clusters = namesOf(ctx.f.base, 'cds');
+    const routes = namesOf(ctx.f.base, 'rds');
+    const client = connect(ctx);
+    const held = (type: XdsTypeName, names: string[]) => ({ type_url: TYPE_URLS[type], version_info: ctx.f.base.versions[type], resource_names: names });
+    // (in the order gRPC clients resubscribe: listeners, routes, clusters)
+    client.send({ node, ...held('lds', namesOf(ctx.f.base, 'lds')) });
+    client.send(held('rds', routes));
+    client.send(held('cds', clusters));
+    // then the new routes come, and no CDS that would delete a cluster the old routes use
+    const rds = await client.next();
+    assert.is(rds.type_url, TYPE_URLS.rds);
+    await client.quiet('while the new routes are not ACKed');
+    // when the routes are ACKed, the clusters follow, without the dropped one
+    client.ack(rds, routes);
+    const cds = await client.next();
+    assert.is(cds.type_url, TYPE_URLS.cds);
+    assert.equal(names(cds), clusters.slice(0, -1));
+  });
+
   test('two streams with one node id each get every push', async (ctx) => {
     const a = connect(ctx);
     const b = connect(ctx);

@@ -82,14 +82,18 @@ export class SotwSession extends AdsSession<DiscoveryRequest, DiscoveryResponse>
     if ((type === 'lds' || type === 'rds') && this.#keepsClusters()) this.queueFlush();
   }
 
-  /** Whether the last CDS response holds clusters the current snapshot dropped (kept until the routes settle). */
+  /**
+   * Whether CDS waits for the routes to settle: the last CDS response holds clusters the snapshot
+   * dropped, or the client names clusters the snapshot lacks (a client that reconnects to a newer
+   * snapshot still routes to them: answering now would delete them under its feet).
+   */
   #keepsClusters(): boolean {
     const cds = this.types.get('cds');
-    if (!cds || cds.sentResources.length === 0) return false;
+    if (!cds) return false;
     const record = this.record();
     if (!record) return false;
     const present = new Set(record.snapshot.resources.cds.map((r) => r.name));
-    return cds.sentResources.some((r) => !present.has(r.name));
+    return cds.sentResources.some((r) => !present.has(r.name)) || (!cds.wildcard && [...cds.names].some((name) => !present.has(name)));
   }
 
   /** RDS, EDS and SDS are not sent when nothing subscribed exists: nothing to wait for then. */
@@ -151,6 +155,8 @@ export class SotwSession extends AdsSession<DiscoveryRequest, DiscoveryResponse>
       // Make before break (XDS.md): a cluster the client's current routes may still use stays until
       // the new listeners and routes are ACKed; a full-state CDS without it would delete it first.
       const names = new Set(desired.map((r) => r.name));
+      // A named cluster the snapshot lacks cannot be kept (its content is gone): wait for the routes instead.
+      if (!state.wildcard && [...state.names].some((name) => !names.has(name))) return false;
       const kept = state.sentResources.filter((r) => !names.has(r.name));
       if (kept.length > 0) {
         desired = [...desired, ...kept].sort(byName);
