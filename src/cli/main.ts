@@ -4,7 +4,10 @@ import { Command, CommanderError } from 'commander';
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { GitmeshError } from '../core/errors.js';
+import { historyCommand } from './commands/history.js';
 import { inspectCommand } from './commands/inspect.js';
+import { planCommand } from './commands/plan.js';
+import { rollbackCommand } from './commands/rollback.js';
 import { serveCommand } from './commands/serve.js';
 import { snapshotCommand } from './commands/snapshot.js';
 import { validateCommand } from './commands/validate.js';
@@ -23,9 +26,12 @@ export async function runCli(args: readonly string[], io: CliIo = processIo()): 
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .showHelpAfterError('(run with --help for usage)');
   program.addCommand(validateCommand(io, setExit, VERSION));
+  program.addCommand(planCommand(io, setExit));
   program.addCommand(snapshotCommand(io, setExit));
   program.addCommand(inspectCommand(io, setExit));
   program.addCommand(serveCommand(io, setExit));
+  program.addCommand(historyCommand(io, setExit));
+  program.addCommand(rollbackCommand(io, setExit));
   for (const command of program.commands) command.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
   const restoreEnv = io.env === process.env ? () => {} : overlayEnv(io.env);
   try {

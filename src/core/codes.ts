@@ -257,6 +257,24 @@ export const CODES = {
     description: 'The repository holds more policy files or bytes than the configured limits.',
     hint: 'Raise --max-files / --max-total-size, or point --path at the policy folder only.',
   },
+  GM505: {
+    name: 'unsigned-commit',
+    severity: 'error',
+    description: 'With --verify-signatures, the commit that would go live carries no signature.',
+    hint: 'Sign the commit (`git commit -S`, or `git commit --amend -S` and push again) with a key listed in --trusted-keys; the live commit stays until then.',
+  },
+  GM506: {
+    name: 'untrusted-signature',
+    severity: 'error',
+    description: 'The commit is signed, but not by a valid key in --trusted-keys (an unknown, expired or revoked key, or a kind of signature gitmesh cannot check).',
+    hint: 'Sign with one of the trusted keys, or add the signer\'s ASCII-armored public key to the --trusted-keys file; gitmesh checks OpenPGP signatures only.',
+  },
+  GM507: {
+    name: 'bad-signature',
+    severity: 'error',
+    description: 'The commit carries a signature by a trusted key that does not match its content: the commit was changed after it was signed, or the signature is corrupt.',
+    hint: 'Do not deploy it: find out who wrote the commit. Re-sign it from a trusted copy (`git commit --amend -S`) and push again.',
+  },
 } as const satisfies Record<string, CodeInfo>;
 
 /** A code in the catalogue, e.g. `'GM202'`. */
@@ -265,6 +283,8 @@ export type Code = keyof typeof CODES;
 /** Codes that a lint-suppress annotation or `--suppress` may never hide: they make the input unreadable. */
 export const UNSUPPRESSIBLE: ReadonlySet<Code> = new Set<Code>([
   'GM101', 'GM103', 'GM104', 'GM105', 'GM106', 'GM107', 'GM108', 'GM110', 'GM200', 'GM301', 'GM501', 'GM502', 'GM503', 'GM504',
+  // A signature check is not a lint finding: a repository must never be able to switch it off.
+  'GM505', 'GM506', 'GM507',
 ]);
 
 /** Whether a string is a code of the catalogue. */

@@ -28,7 +28,8 @@ export function isGitRepository(dir: string): boolean {
   return fs.existsSync(posix.join(dir, '.git')) || (fs.existsSync(posix.join(dir, 'HEAD')) && fs.existsSync(posix.join(dir, 'objects')));
 }
 
-function gitdirOf(dir: string): string {
+/** The git dir of `dir`: its `.git` for a work tree, `dir` itself for a bare repository or a mirror. */
+export function gitdirOf(dir: string): string {
   return fs.existsSync(posix.join(dir, '.git')) ? posix.join(dir, '.git') : dir;
 }
 
@@ -174,4 +175,58 @@ function person(who: { name: string; email: string; timestamp: number; timezoneO
   const abs = Math.abs(offset);
   const zone = `${offset < 0 ? '-' : '+'}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
   return { name: who.name, email: who.email, date: `${local}${zone}` };
+}
+
+/** One file of a tree, flattened: its path below the tree, blob id and mode. */
+type TreeFile = readonly [path: string, oid: string, mode: string];
+
+/**
+ * The policy files of `commit` under `path`, as readRevision would read them, by blob id and
+ * without reading a blob but links': the same paths, a link followed inside the tree to the blob
+ * it names (read under its own name unless the target is read anyway), a link that leaves the
+ * repository left out. For comparing commits cheaply (`history`): equal maps, equal policies.
+ * `trees` memoises flattened trees by id across calls, so unchanged subtrees cost nothing.
+ */
+export async function listPolicyBlobs(options: {
+  dir: string;
+  commit: string;
+  path?: string;
+  cache?: object;
+  trees?: Map<string, readonly TreeFile[]>;
+}): Promise<Map<string, string>> {
+  const { dir, commit, cache = {}, trees = new Map<string, readonly TreeFile[]>() } = options;
+  const gitdir = gitdirOf(dir);
+  const flatten = async (tree: string): Promise<readonly TreeFile[]> => {
+    const known = trees.get(tree);
+    if (known) return known;
+    const out: TreeFile[] = [];
+    for (const entry of (await git.readTree({ fs, gitdir, oid: tree, cache })).tree) {
+      if (entry.type === 'blob') out.push([entry.path, entry.oid, entry.mode]);
+      else if (entry.type === 'tree') for (const [path, oid, mode] of await flatten(entry.oid)) out.push([`${entry.path}/${path}`, oid, mode]);
+    }
+    trees.set(tree, out);
+    return out;
+  };
+  const { commit: body } = await git.readCommit({ fs, gitdir, oid: commit, cache });
+  const blobs = new Map<string, { oid: string; mode: string }>();
+  for (const [path, oid, mode] of await flatten(body.tree)) blobs.set(path, { oid, mode });
+  const root = (options.path ?? '').replace(/^\.?\/+|\/+$/g, '');
+  const inRoot = (path: string) => (root ? path.startsWith(`${root}/`) : true);
+  const relative = (path: string) => (root ? path.slice(root.length + 1) : path);
+  const out = new Map<string, string>();
+  for (const path of [...blobs.keys()].sort()) {
+    if (!inRoot(path) || !isPolicyPath(relative(path))) continue;
+    let target = path;
+    let entry: { oid: string; mode: string } | undefined = blobs.get(path)!;
+    for (let hops = 0; entry?.mode === '120000'; hops++) {
+      const link = new TextDecoder().decode((await git.readBlob({ fs, gitdir, oid: entry.oid, cache })).blob);
+      const resolved = posix.normalize(posix.join(posix.dirname(target), link));
+      entry = link.startsWith('/') || resolved.startsWith('..') || hops > 8 ? undefined : blobs.get(resolved);
+      target = resolved;
+    }
+    if (!entry) continue;
+    if (target !== path && inRoot(target) && isPolicyPath(relative(target))) continue;
+    out.set(relative(path), entry.oid);
+  }
+  return out;
 }

@@ -11,6 +11,16 @@ import { DEFAULT_LIMITS, type SourceFile, type SourceLimits } from './types.js';
 export { RefNotFoundError, readCommitInfo, type CommitInfo, type GitPerson } from './git.js';
 export { SourceNotFoundError } from './errors.js';
 export {
+  NotARepositoryError,
+  pushCommit,
+  PushRejectedError,
+  rollbackBranch,
+  RollbackRefusedError,
+  type RollbackOptions,
+  type RollbackResult,
+} from './write.js';
+// Signed commits: import './signatures.js' directly (it loads openpgp, which the other commands need not).
+export {
   defaultMirrorDir,
   MirrorStorageError,
   redactUrl,

@@ -379,7 +379,8 @@ export function redactUrl(url: string): string {
   }
 }
 
-function splitCredentials(raw: string): { url: string; credentials: { username: string; password: string } | null } {
+/** `raw` without credentials, and the credentials it carried (null when none). Throws TypeError for a non-http(s) or malformed URL. */
+export function splitCredentials(raw: string): { url: string; credentials: { username: string; password: string } | null } {
   let parsed: URL;
   try {
     parsed = new URL(raw);
@@ -393,7 +394,8 @@ function splitCredentials(raw: string): { url: string; credentials: { username: 
   return { url: parsed.toString().replace(/\/+$/, ''), credentials };
 }
 
-function tokenCredentials(token: string): { username: string; password: string } {
+/** GITMESH_GIT_TOKEN as basic-auth credentials: `USER:PASSWORD` as is, a bare token as the password of `x-access-token`. */
+export function tokenCredentials(token: string): { username: string; password: string } {
   const colon = token.indexOf(':');
   return colon > 0 ? { username: token.slice(0, colon), password: token.slice(colon + 1) } : { username: 'x-access-token', password: token };
 }
@@ -437,7 +439,7 @@ function firstLine(text: string): string {
  * a failed POST's, read by a promise nobody awaits), and after an unread 401 we saw a later
  * connection drop by the server surface as an uncaught "socket hang up" that ends the process.
  */
-function meteredHttp(inner: HttpClient, meter: { bytes: number; requests: number }, signal: AbortSignal): HttpClient {
+export function meteredHttp(inner: HttpClient, meter: { bytes: number; requests: number }, signal: AbortSignal): HttpClient {
   return {
     async request(request: GitHttpRequest): Promise<GitHttpResponse> {
       meter.requests++;
