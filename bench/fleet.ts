@@ -143,10 +143,10 @@ const CLIENT = fileURLToPath(new URL('./fleet-client.ts', import.meta.url));
 const REPLICAS = 10;
 const CHECKED: readonly Exclude<XdsTypeName, 'sds'>[] = ['lds', 'cds', 'eds', 'rds'];
 
-const svc = (i: number, n: number) => `svc-${String(((i % n) + n) % n).padStart(4, '0')}`;
+export const svc = (i: number, n: number) => `svc-${String(((i % n) + n) % n).padStart(4, '0')}`;
 
 /** The update touching every proxy (run r ≥ 1): Mesh-wide timeouts change clusters, listeners and routes. */
-const updateAllDoc = (r: number) => `type: MeshTimeout
+export const updateAllDoc = (r: number) => `type: MeshTimeout
 name: fleet-all
 mesh: default
 spec:
@@ -157,7 +157,7 @@ spec:
 `;
 
 /** The update touching one service's Dataplanes (run r ≥ 1). */
-const updateFewDoc = (r: number, services: number) => `type: MeshTimeout
+export const updateFewDoc = (r: number, services: number) => `type: MeshTimeout
 name: fleet-few
 mesh: default
 spec:
@@ -168,7 +168,7 @@ spec:
 `;
 
 /** global.gc when node runs with --expose-gc, else the same function obtained at run time. */
-function obtainGc(): (() => void) | undefined {
+export function obtainGc(): (() => void) | undefined {
   if (typeof globalThis.gc === 'function') return globalThis.gc as () => void;
   try {
     v8.setFlagsFromString('--expose-gc');
@@ -179,7 +179,7 @@ function obtainGc(): (() => void) | undefined {
   }
 }
 
-function memory(gc: (() => void) | undefined): MemoryFigures {
+export function memory(gc: (() => void) | undefined): MemoryFigures {
   gc?.();
   gc?.();
   const m = process.memoryUsage();
@@ -212,7 +212,7 @@ function compileRevision(docs: readonly string[], encode: EncodeCache): Compiled
   return { snapshots, ms: performance.now() - start };
 }
 
-function expectedVersions(snapshot: Snapshot): FleetVersions {
+export function expectedVersions(snapshot: Snapshot): FleetVersions {
   return [
     snapshot.versions.lds,
     snapshot.versions.cds,
@@ -225,14 +225,14 @@ function expectedVersions(snapshot: Snapshot): FleetVersions {
 // Following the server from its hooks.
 
 /** What the hooks read of a request and a response: typed structurally, so SotW's shape is all the bench assumes of the server. */
-interface SeenRequest {
+export interface SeenRequest {
   readonly type_url: string;
   readonly version_info?: string;
   readonly response_nonce?: string;
   readonly node?: { readonly id: string };
   readonly error_detail?: unknown;
 }
-interface SeenResponse {
+export interface SeenResponse {
   readonly type_url: string;
   readonly version_info?: string;
   readonly nonce: string;
@@ -253,7 +253,7 @@ interface StreamTrack {
   readonly types: Map<XdsTypeName, TypeTrack>;
 }
 
-interface Phase {
+export interface Phase {
   readonly start: number;
   readonly nodes: ReadonlySet<string>;
   readonly serverPending: Set<string>;
@@ -279,8 +279,9 @@ interface Phase {
 }
 
 /** Follows every stream through the server's hooks; knows when a phase's proxies all ACKed their snapshots. */
-class Tracker {
-  readonly #cache: SnapshotCache;
+export class Tracker {
+  /** The snapshot a proxy must end on (the cache's, in the fleet bench); undefined: none yet, the proxy cannot be done. */
+  readonly #snapshotOf: (nodeId: string) => Snapshot | undefined;
   readonly #streams = new Map<number, StreamTrack>();
   readonly #byNode = new Map<string, StreamTrack>();
   #phase: Phase | undefined;
@@ -289,8 +290,12 @@ class Tracker {
   allOpenAt: number | undefined;
   expectStreams = Infinity;
 
-  constructor(cache: SnapshotCache) {
-    this.#cache = cache;
+  constructor(
+    snapshotOf: (nodeId: string) => Snapshot | undefined,
+    /** Names the bench in failure messages. */
+    readonly label = 'fleet bench',
+  ) {
+    this.#snapshotOf = snapshotOf;
   }
 
   readonly hooks = {
@@ -370,7 +375,7 @@ class Tracker {
   /** Done: for each of LDS, CDS, EDS and RDS (when the snapshot has some), the ACKed version is the snapshot's. */
   #check(phase: Phase, track: StreamTrack): void {
     const nodeId = track.nodeId!;
-    const snapshot = this.#cache.get(nodeId)?.snapshot;
+    const snapshot = this.#snapshotOf(nodeId);
     if (!snapshot) return;
     for (const type of CHECKED) {
       if ((type === 'eds' || type === 'rds') && snapshot.resources[type].length === 0) continue;
@@ -390,7 +395,7 @@ class Tracker {
   onSettled(nodeId: string, versions: FleetVersions): void {
     const phase = this.#phase;
     if (!phase || !phase.clientPending.has(nodeId)) return;
-    const snapshot = this.#cache.get(nodeId)?.snapshot;
+    const snapshot = this.#snapshotOf(nodeId);
     if (!snapshot) return;
     const expected = expectedVersions(snapshot);
     if (!expected.every((v, i) => v === versions[i])) return;
@@ -446,8 +451,8 @@ class Tracker {
       clearTimeout(timer);
       phase.wake = undefined;
     }
-    if (phase.failure) throw new Error(`fleet bench (${what}): ${phase.failure.message}`);
-    if (!done()) throw new Error(`fleet bench (${what}): not every proxy ACKed within ${Math.round(timeoutMs / 1000)} s\n${this.describe(phase)}`);
+    if (phase.failure) throw new Error(`${this.label} (${what}): ${phase.failure.message}`);
+    if (!done()) throw new Error(`${this.label} (${what}): not every proxy ACKed within ${Math.round(timeoutMs / 1000)} s\n${this.describe(phase)}`);
   }
 
   /** What is missing, for a timeout message. */
@@ -458,7 +463,7 @@ class Tracker {
     ];
     for (const nodeId of [...phase.serverPending].slice(0, 5)) {
       const track = this.#byNode.get(nodeId);
-      const snapshot = this.#cache.get(nodeId)?.snapshot;
+      const snapshot = this.#snapshotOf(nodeId);
       if (!track) {
         lines.push(`  ${nodeId}: no stream has named it`);
         continue;
@@ -477,10 +482,10 @@ class Tracker {
 // This process's event loop, GC and CPU profile during a phase.
 
 /** Gaps of the stall timer above this are listed as stalls. */
-const STALL_MS = 20;
+export const STALL_MS = 20;
 const STALL_TICK_MS = 2;
 
-interface WatchFigures {
+export interface WatchFigures {
   readonly loopMaxMs: number;
   readonly loopP99Ms: number;
   /** Event-loop stalls over STALL_MS: [ms after the phase start, length ms]. */
@@ -491,7 +496,7 @@ interface WatchFigures {
 }
 
 /** Watches this process (the control plane) from a phase's start to its end. */
-class PhaseWatch {
+export class PhaseWatch {
   readonly #loop = monitorEventLoopDelay({ resolution: 1 });
   readonly #gc: PerformanceObserver;
   #gcEntries: number[] = [];
@@ -554,7 +559,7 @@ class PhaseWatch {
 // ---------------------------------------------------------------------------------------------
 // The client processes.
 
-class Fleet {
+export class Fleet {
   readonly #children: ChildProcess[] = [];
   readonly #statsWaiters = new Map<ChildProcess, (stats: FleetClientStats) => void>();
   readonly #onExit = () => this.kill();
@@ -664,16 +669,16 @@ class Fleet {
   }
 }
 
-async function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+export async function withTimeout<T>(promise: Promise<T>, ms: number, message: string, label = 'fleet bench'): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   try {
-    return await Promise.race([promise, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`fleet bench: ${message} within ${ms / 1000} s`)), ms)))]);
+    return await Promise.race([promise, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${label}: ${message} within ${ms / 1000} s`)), ms)))]);
   } finally {
     clearTimeout(timer);
   }
 }
 
-const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
+export const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
 
 // ---------------------------------------------------------------------------------------------
 
@@ -700,7 +705,7 @@ export async function benchFleet(options: FleetBenchOptions = {}): Promise<Fleet
   const nodeIds = [...initial.snapshots.keys()];
   const specs: FleetProxySpec[] = nodeIds.map((nodeId, index) => ({ index, nodeId, cluster: nodeId.replace(/^default\./, '').replace(/-\d+$/, '') }));
 
-  const tracker = new Tracker(cache);
+  const tracker = new Tracker((nodeId) => cache.get(nodeId)?.snapshot);
   tracker.expectStreams = proxies;
   let server: AdsServer | undefined;
   const fleet = new Fleet(
@@ -846,16 +851,16 @@ export async function benchFleet(options: FleetBenchOptions = {}): Promise<Fleet
 // Figures.
 
 /** Nearest-rank percentile of sorted values. */
-function pct(sorted: readonly number[], p: number): number {
+export function pct(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
 }
 
-const median = (xs: readonly number[]) => pct([...xs].sort((a, b) => a - b), 50);
-const worst = (xs: readonly number[]) => Math.max(...xs);
-const ms = (x: number) => (Number.isNaN(x) ? '-' : x >= 100 ? `${Math.round(x)} ms` : `${x.toFixed(1)} ms`);
-const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
-const mib = (bytes: number) => `${Math.round(bytes / 1024 / 1024)} MiB`;
+export const median = (xs: readonly number[]) => pct([...xs].sort((a, b) => a - b), 50);
+export const worst = (xs: readonly number[]) => Math.max(...xs);
+export const ms = (x: number) => (Number.isNaN(x) ? '-' : x >= 100 ? `${Math.round(x)} ms` : `${x.toFixed(1)} ms`);
+export const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
+export const mib = (bytes: number) => `${Math.round(bytes / 1024 / 1024)} MiB`;
 /** "median X (worst Y)" of a figure over runs. */
 const mw = (phases: readonly FleetPhase[], get: (p: FleetPhase) => number) => `${ms(median(phases.map(get)))} (worst ${ms(worst(phases.map(get)))})`;
 

@@ -4,14 +4,17 @@
 // them), --keep, --proxies N (fleet size, default 1000), --fleet-procs N (client processes of the
 // fleet; default the cores left beside the control plane), --fleet-timeout S (limit of each fleet
 // phase, default 120), --fleet-profile DIR (a CPU profile of the control plane per fleet phase),
-// --only SECTION[,SECTION] (validate, compile, fleet; default all).
+// --gitops-few-runs N (pushes changing one service in the gitops section; default --runs),
+// --only SECTION[,SECTION] (validate, compile, fleet, gitops; default all). The fleet flags
+// (--proxies, --runs, --fleet-procs, --fleet-timeout, --fleet-profile) apply to gitops too.
 // Profile with: node --cpu-prof --cpu-prof-dir=bench/.out --import tsx bench/run.ts
 import { parseArgs } from 'node:util';
 import { benchCompile, formatCompileBench } from './compile.js';
 import { benchFleet, formatFleetBench } from './fleet.js';
+import { benchGitops, formatGitopsBench } from './gitops.js';
 import { barVerdict, benchValidate, formatValidateBench, KUBECONFORM_FILES_PER_SECOND } from './validate.js';
 
-const SECTIONS = ['validate', 'compile', 'fleet'] as const;
+const SECTIONS = ['validate', 'compile', 'fleet', 'gitops'] as const;
 
 const { values } = parseArgs({
   options: {
@@ -23,6 +26,7 @@ const { values } = parseArgs({
     'fleet-procs': { type: 'string' },
     'fleet-timeout': { type: 'string', default: '120' },
     'fleet-profile': { type: 'string' },
+    'gitops-few-runs': { type: 'string' },
     only: { type: 'string' },
   },
 });
@@ -62,4 +66,18 @@ if (run('fleet')) {
     log: (line) => console.log(line),
   });
   for (const line of formatFleetBench(result)) console.log(line);
+}
+
+if (run('gitops')) {
+  console.log('\n# gitops: git push → webhook → every simulated proxy ACKed (issue 5)');
+  const result = await benchGitops({
+    proxies: Number(values.proxies),
+    runs: Number(values.runs),
+    ...(values['gitops-few-runs'] !== undefined && { fewRuns: Number(values['gitops-few-runs']) }),
+    ...(values['fleet-procs'] !== undefined && { processes: Number(values['fleet-procs']) }),
+    timeoutMs: Number(values['fleet-timeout']) * 1000,
+    ...(values['fleet-profile'] !== undefined && { profileDir: values['fleet-profile'] }),
+    log: (line) => console.log(line),
+  });
+  for (const line of formatGitopsBench(result)) console.log(line);
 }

@@ -2,9 +2,12 @@
 // xDS client drivers (one subprocess per client, JSON lines over stdin/stdout).
 import * as grpc from '@grpc/grpc-js';
 import { spawn } from 'node:child_process';
+import { createHmac } from 'node:crypto';
 import { rm, writeFile } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { Assertion } from 'uvu/assert';
 import { stringify } from 'yaml';
 
@@ -246,4 +249,84 @@ export async function eventually<T>(what: string, probe: () => Promise<T>, timeo
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+}
+
+/** The proxyless grpc-js client (@grpc/grpc-js-xds) as a driver process (drivers/grpc-js-xds-driver.ts). */
+export const GRPC_JS_XDS_DRIVER: DriverProcess = {
+  command: process.execPath,
+  args: ['--import', 'tsx', fileURLToPath(new URL('./drivers/grpc-js-xds-driver.ts', import.meta.url))],
+};
+
+/**
+ * A TCP port free on 127.0.0.1 now (bound to port 0, then released): for a server that must come
+ * back on the same port after a restart. Another process could take it meanwhile; tests accept that.
+ */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** GET `url` and parse its JSON answer; throws (not an assertion) on a non-2xx status. */
+export async function getJson<T>(url: string): Promise<T> {
+  const res = await fetch(url);
+  const text = await res.text();
+  if (!res.ok) throw new Error(`GET ${url}: HTTP ${res.status}: ${text}`);
+  return JSON.parse(text) as T;
+}
+
+/** How a test push delivery is signed: with a secret (HMAC-SHA256 of the body), a given header, or not at all. */
+export type WebhookSigning = { readonly secret: string } | { readonly signature: string } | 'unsigned';
+
+/**
+ * POSTs a GitHub `push` delivery (`{"ref": "refs/heads/BRANCH", "after": SHA}`) to `admin`/webhook
+ * (`admin` as `http://host:port`). Resolves with the status and the parsed body (null when empty).
+ */
+export async function postPushWebhook(admin: string, delivery: { readonly after: string; readonly branch?: string; readonly signing: WebhookSigning }): Promise<{ status: number; body: unknown }> {
+  const body = JSON.stringify({ ref: `refs/heads/${delivery.branch ?? 'main'}`, after: delivery.after });
+  const headers: Record<string, string> = { 'content-type': 'application/json', 'x-github-event': 'push', 'x-github-delivery': `test-${Date.now()}` };
+  const { signing } = delivery;
+  if (signing !== 'unsigned') headers['x-hub-signature-256'] = 'secret' in signing ? `sha256=${createHmac('sha256', signing.secret).update(body).digest('hex')}` : signing.signature;
+  const res = await fetch(`${admin}/webhook`, { method: 'POST', headers, body });
+  const text = await res.text();
+  return { status: res.status, body: text === '' ? null : (JSON.parse(text) as unknown) };
+}
+
+/** The line of `weight:` in echoRouteYaml (where a schema error is planted). */
+export const ECHO_ROUTE_WEIGHT_LINE = 22;
+
+/**
+ * A MeshHTTPRoute `echo-route` (policies/route.yaml in the GitOps tests) sending every RPC to echo
+ * to the backends tagged `version: VERSION`, written by hand so its lines are known: `weight`
+ * is on line ECHO_ROUTE_WEIGHT_LINE (pass e.g. `many` to make the file fail its schema there).
+ */
+export function echoRouteYaml(version: string, weight = '100'): string {
+  return `type: MeshHTTPRoute
+name: echo-route
+mesh: default
+spec:
+  targetRef:
+    kind: Mesh
+  to:
+    - targetRef:
+        kind: MeshService
+        name: echo
+      rules:
+        - matches:
+            - path:
+                type: PathPrefix
+                value: /
+          default:
+            backendRefs:
+              - kind: MeshServiceSubset
+                name: echo
+                tags:
+                  version: ${version}
+                weight: ${weight}
+`;
 }
