@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import type { Diagnostic } from '../core/diagnostics.js';
 import { GitmeshError } from '../core/errors.js';
 import { noopLogger, type Logger } from '../core/log.js';
-import type { AdsService, ProxyStatus } from '../xds/ads/server.js';
+import type { AdsService } from '../xds/ads/server.js';
 import type { SnapshotCache } from '../xds/cache.js';
 import { EncodeCache, type Snapshot } from '../xds/snapshot.js';
 import { RESOURCE_KEYS, PUSH_ORDER } from '../xds/type-urls.js';
@@ -68,7 +68,7 @@ export interface ReconcilerOptions {
   readonly source: RevisionSource;
   readonly cache: SnapshotCache;
   /** The ADS service, to learn when a publish went live on the proxies (the `live` entries of the log). */
-  readonly ads?: Pick<AdsService, 'proxiesOf'>;
+  readonly ads?: Pick<AdsService, 'syncOf'>;
   readonly stateDir?: StateDir;
   readonly log?: Logger;
   readonly metrics?: ReconcileMetrics;
@@ -144,10 +144,17 @@ export class Reconciler {
     }
     this.#live = { commit: stored.commit, appliedAt: stored.appliedAt };
     // Commits rolled back before the restart stay out until a newer commit arrives.
-    for (const entry of await stateDir.log()) {
+    const log = await stateDir.log();
+    for (const entry of log) {
       if (entry.event !== 'rollback') continue;
       if (entry.commit !== null) this.#bad.add(entry.commit);
       this.#rolledBack = { commit: entry.commit, to: entry.to, at: entry.time, reason: entry.reason };
+    }
+    // A crash before the restored revision was seen live: wait for its proxies again (they reconnect), so the log says when.
+    const applied = log.findLastIndex((e) => e.event === 'applied' && e.commit === stored.commit);
+    const entry = log[applied];
+    if (entry?.event === 'applied' && !log.slice(applied + 1).some((e) => e.event === 'live' && e.commit === stored.commit)) {
+      this.#watchSettle(stored.commit, Object.keys(entry.changed));
     }
     this.#log.info({ commit: stored.commit, proxies: stored.proxies.size, appliedAt: stored.appliedAt }, 'serving the last good snapshot from the state dir');
     return { commit: stored.commit, proxies: stored.proxies.size };
@@ -394,10 +401,21 @@ export class Reconciler {
     let stop: ((reason: string) => void) | undefined;
     const done = (async () => {
       let reason = 'settled';
-      let statuses: ProxyStatus[] = [];
+      // Only the proxies still pending are looked at again: a cheap check per stream, no status built.
+      const outcome = new Map<string, { state: string; error?: string }>();
+      let pending = [...changed];
       for (;;) {
-        statuses = ads.proxiesOf(changed);
-        if (statuses.every((p) => !p.connected || p.synced || p.state === 'Nacked')) break;
+        const sync = ads.syncOf(pending);
+        const still: string[] = [];
+        for (const nodeId of pending) {
+          const state = sync.get(nodeId);
+          if (!state?.connected) outcome.set(nodeId, { state: 'Disconnected' });
+          else if (state.state === 'synced') outcome.set(nodeId, { state: 'Acked' });
+          else if (state.state === 'nacked') outcome.set(nodeId, { state: 'Nacked', ...(state.error !== undefined && { error: state.error }) });
+          else still.push(nodeId);
+        }
+        pending = still;
+        if (pending.length === 0) break;
         if (Date.now() >= deadline) {
           reason = 'timeout';
           break;
@@ -411,19 +429,16 @@ export class Reconciler {
         });
         if (stopped) {
           reason = stopped;
-          statuses = ads.proxiesOf(changed);
           break;
         }
       }
-      const known = new Map(statuses.map((p) => [p.nodeId, p]));
+      for (const nodeId of pending) outcome.set(nodeId, { state: 'Pending' });
       const proxies: Record<string, { state: string; error?: string }> = {};
       const counts = { acked: 0, nacked: 0, pending: 0, disconnected: 0 };
       for (const nodeId of changed) {
-        const status = known.get(nodeId);
-        const word = !status || !status.connected ? 'Disconnected' : status.synced ? 'Acked' : status.state === 'Nacked' ? 'Nacked' : 'Pending';
-        const error = word === 'Nacked' ? firstError(status!) : undefined;
-        proxies[nodeId] = { state: word, ...(error !== undefined && { error }) };
-        counts[word === 'Acked' ? 'acked' : word === 'Nacked' ? 'nacked' : word === 'Pending' ? 'pending' : 'disconnected']++;
+        const entry = outcome.get(nodeId)!;
+        proxies[nodeId] = entry;
+        counts[entry.state === 'Acked' ? 'acked' : entry.state === 'Nacked' ? 'nacked' : entry.state === 'Pending' ? 'pending' : 'disconnected']++;
       }
       await this.#append({ event: 'live', time: this.#now().toISOString(), commit, ...counts, proxies });
       this.#log.info({ commit, ...counts, reason }, counts.nacked > 0 ? 'revision live, with NACKs' : 'revision live');
@@ -443,11 +458,6 @@ function fingerprint(proxies: ReadonlyMap<string, BuiltProxy>): string {
   const hash = createHash('sha256');
   for (const id of [...proxies.keys()].sort()) hash.update(`${id} ${PUSH_ORDER.map((t) => proxies.get(id)!.snapshot.versions[t]).join(' ')}\n`);
   return `content:${hash.digest('hex')}`;
-}
-
-function firstError(status: ProxyStatus): string | undefined {
-  for (const stream of status.streams) for (const type of Object.values(stream.types)) if (type?.state === 'Nacked' && type.error) return type.error;
-  return undefined;
 }
 
 function sameVersions(a: Snapshot, b: Snapshot): boolean {

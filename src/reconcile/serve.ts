@@ -1,9 +1,10 @@
 // startServing: the reconciler, its triggers (poll, file watch), the ADS server and the state dir, wired together.
 //
-// Start order (DESIGN.md §7): the state dir's last good snapshot is served first (same versions
-// as before the restart), then the ADS port opens, then the first fetch runs. A source that is
-// invalid or unreachable at start leaves gitmesh running and not ready: it serves what it has
-// (maybe nothing) and picks up the next good commit.
+// Start order (DESIGN.md §7): the ADS port opens, the state dir's last good snapshot is served
+// (same versions as before the restart; a client that connects in between waits, its held versions
+// kept until compared), then the first fetch runs. A source that is invalid or unreachable at
+// start leaves gitmesh running and not ready: it serves what it has (maybe nothing) and picks up
+// the next good commit.
 import { watch, type FSWatcher } from 'chokidar';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';

@@ -4,7 +4,7 @@ import type { SnapshotSource } from '../cache.js';
 import { ADS_SERVICE, type DeltaAdsHandler, type SotwAdsHandler } from './codec.js';
 import { DeltaSession } from './delta.js';
 import { PushScheduler, type FanoutOptions, type FanoutStats } from './fanout.js';
-import { PROXY_STATE_ORDER, type AdsHooks, type AdsSession, type AnyDiscoveryRequest, type AnyDiscoveryResponse, type LiveSession, type ProxyState, type SessionOptions, type StreamStatus } from './session.js';
+import { PROXY_STATE_ORDER, type AdsHooks, type AdsSession, type AnyDiscoveryRequest, type AnyDiscoveryResponse, type LiveSession, type ProxyState, type SessionOptions, type StreamStatus, type SyncState } from './session.js';
 import { SotwSession } from './sotw.js';
 
 /** One node id's live state: its streams (open ones, else the last one closed). */
@@ -144,6 +144,24 @@ export class AdsService {
   /** Live state of these node ids (those no stream ever named are left out), sorted by node id. */
   proxiesOf(nodeIds: Iterable<string>): ProxyStatus[] {
     return this.#statuses(new Set(nodeIds));
+  }
+
+  /**
+   * Cheaply, for each of these node ids with an open stream: NACKed if any open stream NACKed its
+   * latest response, synced if every open stream ACKed the current snapshot, else pending. Node
+   * ids with no open stream are left out (not connected).
+   */
+  syncOf(nodeIds: Iterable<string>): Map<string, SyncState & { readonly connected: true }> {
+    const only = new Set(nodeIds);
+    const out = new Map<string, SyncState & { readonly connected: true }>();
+    for (const session of this.#sessions.values()) {
+      const nodeId = session.nodeId;
+      if (nodeId === undefined || !only.has(nodeId)) continue;
+      const sync = session.syncState();
+      const before = out.get(nodeId);
+      if (!before || sync.state === 'nacked' || (sync.state === 'pending' && before.state === 'synced')) out.set(nodeId, { ...sync, connected: true });
+    }
+    return out;
   }
 
   /** The live state of one node id, or undefined when no stream ever named it. */

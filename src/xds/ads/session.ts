@@ -90,9 +90,17 @@ export interface Pushable {
   push(): Promise<void>;
 }
 
+/** Where a stream stands against the current snapshot (see AdsSession.syncState). */
+export interface SyncState {
+  readonly state: 'synced' | 'nacked' | 'pending';
+  /** The NACK's text. */
+  readonly error?: string;
+}
+
 /** A session as the server holds it, whatever its protocol. */
 export interface LiveSession extends Pushable {
   readonly nodeId: string | undefined;
+  syncState(): SyncState;
   status(): StreamStatus;
   close(): void;
 }
@@ -322,6 +330,19 @@ export abstract class AdsSession<Req extends AnyDiscoveryRequest = AnyDiscoveryR
   /** The node's current record, in the client's flavour. */
   protected record(): SnapshotRecord | undefined {
     return this.#node ? this.source.get(this.#node.id, this.#clientFlavour) : undefined;
+  }
+
+  /** Cheaply (no status built): whether the stream ACKed the current snapshot, NACKed its latest response, or neither yet. */
+  syncState(): SyncState {
+    const record = this.record();
+    if (!record || this.#closed) return { state: 'pending' };
+    let synced = true;
+    for (const [type, book] of this.types) {
+      if (book.lastReply === 'nack') return { state: 'nacked', ...(book.error !== undefined && { error: book.error }) };
+      const desired = this.desiredVersion(type, book, record);
+      if (desired !== undefined && book.ackedVersion !== desired) synced = false;
+    }
+    return { state: synced ? 'synced' : 'pending' };
   }
 
   /** A copy of the stream's live state. */
