@@ -2,7 +2,7 @@
 import { join, resolve } from 'node:path';
 import type { Diagnostic } from '../core/diagnostics.js';
 import { readFolder } from '../source/folder.js';
-import { isGitRepository, readCommitInfo, readRevision, resolveCommit, type CommitInfo } from '../source/git.js';
+import { GitObjectCache, isGitRepository, readCommitInfo, readRevision, resolveCommit, type CommitInfo } from '../source/git.js';
 import { defaultMirrorDir, RemoteMirror, type RemoteWarning } from '../source/remote.js';
 import { DEFAULT_LIMITS, type SourceFile, type SourceLimits } from '../source/types.js';
 import type { CommitAuthor } from './state-dir.js';
@@ -53,11 +53,12 @@ function commitMeta(info: CommitInfo): CommitMeta {
 /** A local git repository (work tree or bare) at `ref`, read from git objects; `path` narrows to a sub-folder. */
 export function localGitSource(dir: string, options: { readonly ref: string; readonly path?: string; readonly limits?: SourceLimits }): RevisionSource {
   const { ref, path, limits = DEFAULT_LIMITS } = options;
+  const objects = new GitObjectCache();
   return {
     description: `${dir} at ${ref}`,
     versioned: true,
     fetch: (cache) => resolveCommit(dir, ref, cache),
-    read: async (commit, cache) => readRevision({ dir, ref: commit ?? ref, limits, cache, ...(path !== undefined && { path }) }),
+    read: async (commit, cache) => readRevision({ dir, ref: commit ?? ref, limits, cache, objects, ...(path !== undefined && { path }) }),
     meta: async (commit, cache) => commitMeta(await readCommitInfo(dir, commit, cache)),
   };
 }
@@ -65,11 +66,12 @@ export function localGitSource(dir: string, options: { readonly ref: string; rea
 /** A remote repository over smart HTTP(S), mirrored into one persistent bare git dir. */
 export function remoteSource(mirror: RemoteMirror, options: { readonly path?: string; readonly limits?: SourceLimits } = {}): RevisionSource {
   const { path, limits = DEFAULT_LIMITS } = options;
+  const objects = new GitObjectCache();
   return {
     description: `${mirror.url} at ${mirror.ref}`,
     versioned: true,
     fetch: async (cache) => (await mirror.fetch({ cache })).commit,
-    read: async (commit, cache) => mirror.read(commit ?? mirror.ref, { limits, cache, ...(path !== undefined && { path }) }),
+    read: async (commit, cache) => mirror.read(commit ?? mirror.ref, { limits, cache, objects, ...(path !== undefined && { path }) }),
     meta: async (commit, cache) => commitMeta(await mirror.commitInfo(commit, { cache })),
   };
 }

@@ -23,6 +23,47 @@ export interface Revision {
   readonly diagnostics: Diagnostic[];
 }
 
+/**
+ * Trees and blobs by object id, for reading successive commits of one repository: objects never
+ * change, and a new commit mostly shares them with the last, while each isomorphic-git read costs
+ * several file-system calls (about 1.4 s for 1,100 files). Bounded by `maxBytes` of blob content:
+ * past it the cache starts over. Not shared between repositories (ids are, contents are not).
+ */
+export class GitObjectCache {
+  readonly #trees = new Map<string, readonly { path: string; oid: string; type: string; mode: string }[]>();
+  readonly #blobs = new Map<string, Uint8Array>();
+  #bytes = 0;
+
+  /** `maxBytes` 0 caches nothing. */
+  constructor(readonly maxBytes = 64 * 1024 * 1024) {}
+
+  async tree(gitdir: string, oid: string, cache: object): Promise<readonly { path: string; oid: string; type: string; mode: string }[]> {
+    const known = this.#trees.get(oid);
+    if (known) return known;
+    const { tree } = await git.readTree({ fs, gitdir, oid, cache });
+    if (this.maxBytes > 0) this.#trees.set(oid, tree);
+    return tree;
+  }
+
+  async blob(gitdir: string, oid: string, cache: object): Promise<Uint8Array> {
+    const known = this.#blobs.get(oid);
+    if (known) return known;
+    const { blob } = await git.readBlob({ fs, gitdir, oid, cache });
+    if (this.maxBytes > 0 && blob.length <= this.maxBytes) {
+      if (this.#bytes + blob.length > this.maxBytes) this.clear();
+      this.#blobs.set(oid, blob);
+      this.#bytes += blob.length;
+    }
+    return blob;
+  }
+
+  clear(): void {
+    this.#trees.clear();
+    this.#blobs.clear();
+    this.#bytes = 0;
+  }
+}
+
 /** Whether `dir` is a git repository (a work tree with .git, or a bare repository). */
 export function isGitRepository(dir: string): boolean {
   return fs.existsSync(posix.join(dir, '.git')) || (fs.existsSync(posix.join(dir, 'HEAD')) && fs.existsSync(posix.join(dir, 'objects')));
@@ -66,9 +107,12 @@ export async function readRevision(options: {
   path?: string;
   limits?: SourceLimits;
   cache?: object;
+  /** Trees and blobs already read, kept across commits (a follower reads mostly unchanged objects). */
+  objects?: GitObjectCache;
 }): Promise<Revision> {
   const { dir, ref, limits = DEFAULT_LIMITS, cache = {} } = options;
   const gitdir = gitdirOf(dir);
+  const objects = options.objects ?? new GitObjectCache(0);
   const commit = await resolveCommit(dir, ref, cache);
   const root = (options.path ?? '').replace(/^\.?\/+|\/+$/g, '');
   const { commit: body } = await git.readCommit({ fs, gitdir, oid: commit, cache });
@@ -76,8 +120,7 @@ export async function readRevision(options: {
   const pending: [string, string][] = [['', body.tree]];
   while (pending.length > 0) {
     const [prefix, tree] = pending.pop()!;
-    const { tree: entries } = await git.readTree({ fs, gitdir, oid: tree, cache });
-    for (const entry of entries) {
+    for (const entry of await objects.tree(gitdir, tree, cache)) {
       const path = prefix ? `${prefix}/${entry.path}` : entry.path;
       if (entry.type === 'tree') pending.push([path, entry.oid]);
       else if (entry.type === 'blob') blobs.set(path, { oid: entry.oid, mode: entry.mode });
@@ -94,7 +137,7 @@ export async function readRevision(options: {
     let target = path;
     let entry = blobs.get(path)!;
     for (let hops = 0; entry.mode === '120000'; hops++) {
-      const link = new TextDecoder().decode((await git.readBlob({ fs, gitdir, oid: entry.oid, cache })).blob);
+      const link = new TextDecoder().decode(await objects.blob(gitdir, entry.oid, cache));
       const resolved = posix.normalize(posix.join(posix.dirname(target), link));
       const next = blobs.get(resolved);
       if (link.startsWith('/') || resolved.startsWith('..') || !next || hops > 8) {
@@ -112,7 +155,7 @@ export async function readRevision(options: {
       diagnostics.push(diagnostic('GM504', { file: repoPath }, `more than ${limits.maxFiles} policy files; reading stopped here`));
       break;
     }
-    const { blob } = await git.readBlob({ fs, gitdir, oid: entry.oid, cache });
+    const blob = await objects.blob(gitdir, entry.oid, cache);
     if (blob.length > limits.maxFileSize) {
       diagnostics.push(diagnostic('GM107', { file: repoPath }, `${repoPath} is ${formatBytes(blob.length)}, over the ${formatBytes(limits.maxFileSize)} limit per file; it is not read`));
       continue;

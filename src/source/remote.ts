@@ -9,7 +9,7 @@ import git, { type GitHttpRequest, type GitHttpResponse, type HttpClient, type S
 import nodeHttp from 'isomorphic-git/http/node';
 import { GitmeshError } from '../core/errors.js';
 import { formatBytes } from './folder.js';
-import { readCommitInfo, readRevision, RefNotFoundError, resolveCommit, type CommitInfo, type Revision } from './git.js';
+import { GitObjectCache, readCommitInfo, readRevision, RefNotFoundError, resolveCommit, type CommitInfo, type Revision } from './git.js';
 import type { SourceLimits } from './types.js';
 
 /** The remote could not be reached or failed on its side (network, timeout, 408/429/5xx): keep serving the last good snapshot and retry at the next poll. */
@@ -164,7 +164,7 @@ export class RemoteMirror {
   }
 
   /** The policy files of `commit` (an id fetch() returned), read from git objects. */
-  read(commit: string, options: { path?: string; limits?: SourceLimits; cache?: object } = {}): Promise<Revision> {
+  read(commit: string, options: { path?: string; limits?: SourceLimits; cache?: object; objects?: GitObjectCache } = {}): Promise<Revision> {
     return readRevision({ dir: this.gitdir, ref: commit, ...options });
   }
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readRevision, RefNotFoundError, resolveCommit } from '../../src/source/git.js';
+import { GitObjectCache, readRevision, RefNotFoundError, resolveCommit } from '../../src/source/git.js';
 import { readSource, SourceUsageError } from '../../src/source/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'gitmesh-git-'));
@@ -67,6 +67,17 @@ test('an unknown ref is RefNotFoundError', async () => {
       assert.instance(error, RefNotFoundError, ref);
     }
   }
+});
+
+test('an object cache kept across commits reads the next commit exactly as a fresh read does', async () => {
+  const objects = new GitObjectCache();
+  const a = await readRevision({ dir, ref: first, objects });
+  assert.equal(a, await readRevision({ dir, ref: first }));
+  const b = await readRevision({ dir, ref: second, objects });
+  assert.equal(b, await readRevision({ dir, ref: second }));
+  assert.is(decode(b.files)['policies/nested/t.yml'], 'v2\n');
+  const none = await readRevision({ dir, ref: second, objects: new GitObjectCache(0) });
+  assert.equal(none, b, 'a cache of 0 bytes caches nothing and changes nothing');
 });
 
 test('--path narrows to a folder and makes paths relative to it', async () => {
