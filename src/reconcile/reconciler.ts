@@ -103,6 +103,15 @@ const APPLIED_KEPT = 16;
 
 const DIAGNOSTICS_LOGGED = 20;
 
+/** Why a revision is kept out: build's reasons, or a missing trusted signature (--verify-signatures). */
+type Rejection = Refused | { readonly ok: false; readonly reason: 'unsigned'; readonly diagnostics: readonly Diagnostic[] };
+
+const REJECTED: Readonly<Record<Rejection['reason'], string>> = {
+  invalid: 'revision rejected: it has errors; proxies keep the last good snapshot',
+  inconsistent: 'revision rejected: it compiles to inconsistent xDS (a compiler bug); proxies keep the last good snapshot',
+  unsigned: 'revision rejected: it is not signed by a trusted key; proxies keep the last good snapshot',
+};
+
 export class Reconciler {
   readonly #options: ReconcilerOptions;
   readonly #log: Logger;
@@ -232,16 +241,23 @@ export class Reconciler {
     if (source.versioned && commit !== null && (commit === this.#live?.commit || commit === this.#rejected?.commit || this.#bad.has(commit))) return result('unchanged', commit);
 
     let meta: CommitMeta | undefined;
-    let built: Built | Refused;
+    let built: Built | Rejection;
     let revertOf: string[] | undefined;
     const encode = this.#encode.next();
     try {
       if (commit !== null) meta = await source.meta?.(commit, packCache);
+      const unsigned = commit !== null ? await source.verify?.(commit) : undefined;
       // A commit whose tree equals an earlier applied one (a `git revert`) reuses its snapshots: no read, no compile.
       const earlier = meta?.tree !== undefined ? this.#applied.findLastIndex((r) => r.tree === meta!.tree && !(r.commit !== null && this.#bad.has(r.commit))) : -1;
-      if (earlier >= 0 && earlier < this.#applied.length - 1) {
+      if (unsigned) {
+        built = { ok: false, reason: 'unsigned', diagnostics: [unsigned] };
+      } else if (earlier >= 0 && earlier < this.#applied.length - 1) {
         built = { ok: true, proxies: this.#applied[earlier]!.proxies, warnings: [] };
         revertOf = this.#applied.slice(earlier + 1).flatMap((r) => (r.commit === null ? [] : [r.commit]));
+      } else if (earlier >= 0 && this.#rolledBack && this.#rolledBack.to === this.#live?.commit && this.#rolledBack.commit !== null) {
+        // The commit that puts git back where a NACK rollback already put the proxies.
+        built = { ok: true, proxies: this.#applied[earlier]!.proxies, warnings: [] };
+        revertOf = [this.#rolledBack.commit];
       } else {
         built = buildRevision(await source.read(commit, packCache), encode);
       }
@@ -257,7 +273,7 @@ export class Reconciler {
       this.#rejected = { commit, at: at(), diagnostics: built.diagnostics };
       this.#log.error(
         { trigger, commit, ...who, errors: built.diagnostics.length, diagnostics: built.diagnostics.slice(0, DIAGNOSTICS_LOGGED).map(formatDiagnostic) },
-        built.reason === 'invalid' ? 'revision rejected: it has errors; proxies keep the last good snapshot' : 'revision rejected: it compiles to inconsistent xDS (a compiler bug); proxies keep the last good snapshot',
+        REJECTED[built.reason],
       );
       await this.#append({ event: 'rejected', time: at(), commit, ...who, trigger, errors: built.diagnostics.length, diagnostics: built.diagnostics.slice(0, DIAGNOSTICS_LOGGED).map(formatDiagnostic) });
       return result('rejected', commit, { diagnostics: built.diagnostics });
@@ -272,7 +288,7 @@ export class Reconciler {
     const proxies = [...next.keys()].sort();
     const proxyless = new Set(proxies.filter((id) => next.get(id)!.flavour === 'grpc'));
     const revision: AppliedRevision = { commit, tree: meta?.tree, proxies: next };
-    if (changed.length === 0 && removed.length === 0 && this.#live !== null) {
+    if (changed.length === 0 && removed.length === 0 && this.#live !== null && !revertOf) {
       // The same content from another commit (or a folder touched without a change): nothing to push or record.
       this.#live = { commit, appliedAt: this.#live.appliedAt };
       this.#rejected = null;

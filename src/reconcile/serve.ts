@@ -16,7 +16,8 @@ import { SnapshotCache } from '../xds/cache.js';
 import { noopLogger, type Logger } from '../core/log.js';
 import { adminModel, startAdminServer, type AdminServer } from './admin.js';
 import { Metrics } from './metrics.js';
-import { Reconciler, type ReconcileResult, type StatusJson } from './reconciler.js';
+import type { TrustedKeys } from '../source/signatures.js';
+import { Reconciler, type ReconcileResult, type Rollback, type StatusJson } from './reconciler.js';
 import { sourceFor, type RevisionSource } from './sources.js';
 import { StateDir } from './state-dir.js';
 
@@ -61,6 +62,10 @@ export interface ServeOptions {
   readonly ads?: Omit<StartAdsServerOptions, 'source' | 'host' | 'port'>;
   /** Proxies that must NACK a revision before it is rolled back (default 1; 0: never roll back). */
   readonly nackThreshold?: number;
+  /** After a NACK rollback, also write (and push) a commit restoring the revision served, so git stays the truth. */
+  readonly rollbackCommit?: boolean;
+  /** Refuse commits not signed by one of these keys (--verify-signatures --trusted-keys). */
+  readonly trustedKeys?: TrustedKeys;
   /** Called after every reconcile. */
   readonly onReconcile?: (result: ReconcileResult) => void;
 }
@@ -112,6 +117,21 @@ function publishResult(result: ReconcileResult): PublishResult {
   return { commit: result.commit, proxies: result.proxies, proxyless: result.proxyless, changed: result.changed, removed: result.removed, warnings: result.diagnostics };
 }
 
+/** Writes (and, for a remote, pushes) a commit whose tree is the revision served after a NACK rollback; the next fetch sees it as a revert. */
+async function commitRollback(options: ServeOptions, rollback: Rollback, log: Logger): Promise<void> {
+  if (rollback.to === null) return; // a folder has no commits to write
+  const { rollbackBranch } = await import('../source/write.js');
+  const branch = options.ref !== undefined && options.ref !== 'HEAD' && !/^[0-9a-f]{7,40}$/i.test(options.ref) ? options.ref : 'main';
+  const written = await rollbackBranch({
+    repo: options.repo,
+    to: rollback.to,
+    branch,
+    ...(options.cwd !== undefined && { cwd: options.cwd }),
+    env: { ...process.env, ...(options.gitToken !== undefined && { GITMESH_GIT_TOKEN: options.gitToken }) },
+  });
+  log.warn({ commit: written.commit, branch, to: rollback.to, undone: rollback.commit }, written.outcome === 'created' ? 'rollback commit written: git matches what is served' : 'the branch already holds the served tree');
+}
+
 /** Watches a local folder's files, or a local repository's refs, and calls `onChange` once per burst. */
 function watchLocal(dir: string, onChange: () => void): FSWatcher {
   const gitdir = existsSync(join(dir, '.git')) ? join(dir, '.git') : dir;
@@ -141,6 +161,7 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
       ...(options.path !== undefined && { path: options.path }),
       ...(options.stateDir !== undefined && { mirrorRoot: options.stateDir }),
       ...(options.gitToken !== undefined && { token: options.gitToken }),
+      ...(options.trustedKeys !== undefined && { trustedKeys: options.trustedKeys }),
       onWarning: (warning) => log.warn({ code: warning.code, ...warning.data }, warning.message),
     });
   const cache = new SnapshotCache();
@@ -176,6 +197,7 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
     metrics,
     ...(stateDir && { stateDir }),
     ...(options.nackThreshold !== undefined && { nackThreshold: options.nackThreshold }),
+    ...(options.rollbackCommit && !options.source && { onRollback: (rollback: Rollback) => commitRollback(options, rollback, log) }),
   });
   let current: PublishResult = { commit: null, proxies: [], proxyless: [], changed: [], removed: [], warnings: [] };
   const track = (result: ReconcileResult): ReconcileResult => {

@@ -3,7 +3,9 @@ import { join, resolve } from 'node:path';
 import type { Diagnostic } from '../core/diagnostics.js';
 import { readFolder } from '../source/folder.js';
 import { GitObjectCache, isGitRepository, readCommitInfo, readRevision, resolveCommit, type CommitInfo } from '../source/git.js';
+import { SourceUsageError } from '../source/index.js';
 import { defaultMirrorDir, RemoteMirror, type RemoteWarning } from '../source/remote.js';
+import type { TrustedKeys } from '../source/signatures.js';
 import { DEFAULT_LIMITS, type SourceFile, type SourceLimits } from '../source/types.js';
 import type { CommitAuthor } from './state-dir.js';
 
@@ -34,6 +36,8 @@ export interface RevisionSource {
   read(commit: string | null, cache: object): Promise<RevisionFiles>;
   /** Author and subject of a commit, when the source has commits. */
   meta?(commit: string, cache: object): Promise<CommitMeta | undefined>;
+  /** With --verify-signatures: a diagnostic (GM505-507) when the commit is not signed by a trusted key. */
+  verify?(commit: string): Promise<Diagnostic | undefined>;
 }
 
 /** A plain folder, read as it is at each fetch. */
@@ -86,6 +90,21 @@ export interface SourceOptions {
   /** A token for a remote (GITMESH_GIT_TOKEN). */
   readonly token?: string;
   readonly onWarning?: (warning: RemoteWarning) => void;
+  /** Refuse commits not signed by one of these keys (--verify-signatures --trusted-keys). */
+  readonly trustedKeys?: TrustedKeys;
+}
+
+/** Adds signature verification of commits in `gitdir` to a git source. */
+function verifying(source: RevisionSource, gitdir: string, keys: TrustedKeys | undefined): RevisionSource {
+  if (!keys) return source;
+  return {
+    ...source,
+    verify: async (commit) => {
+      // Loaded on use: openpgp is large, and only --verify-signatures needs it.
+      const { verifyRevision } = await import('../source/signatures.js');
+      return verifyRevision(gitdir, commit, keys);
+    },
+  };
 }
 
 /** SRC: an http(s) URL (mirrored), a local git repository (followed at `ref`, default HEAD), or a plain folder. */
@@ -99,9 +118,10 @@ export function sourceFor(src: string, options: SourceOptions = {}): RevisionSou
       ...(options.token !== undefined && { token: options.token }),
       ...(options.onWarning && { onWarning: options.onWarning }),
     });
-    return remoteSource(mirror, options.path !== undefined ? { path: options.path } : {});
+    return verifying(remoteSource(mirror, options.path !== undefined ? { path: options.path } : {}), gitdir, options.trustedKeys);
   }
   const dir = resolve(options.cwd ?? process.cwd(), src);
-  if (isGitRepository(dir)) return localGitSource(dir, { ref: options.ref ?? 'HEAD', ...(options.path !== undefined && { path: options.path }) });
+  if (isGitRepository(dir)) return verifying(localGitSource(dir, { ref: options.ref ?? 'HEAD', ...(options.path !== undefined && { path: options.path }) }), dir, options.trustedKeys);
+  if (options.trustedKeys) throw new SourceUsageError(`${src} is a folder: it has no commits whose signatures --verify-signatures could check`, { src });
   return folderSource(options.path ? resolve(dir, options.path) : dir);
 }

@@ -91,4 +91,45 @@ test('a commit the client NACKs is rolled back: service never stops, the commit 
   }
 });
 
+test('with rollbackCommit, the rollback is also written to the branch, and the next fetch serves it as a revert', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'gitmesh-rollback-'));
+  const backends: Backend[] = [];
+  let serving: Serving | undefined;
+  let driver: Driver | undefined;
+  try {
+    backends.push(await startBackend({ name: 'echo-a', service: 'echo' }));
+    const layout = { backends, clientName: 'client-1' };
+    git(dir, 'init', '-q');
+    await writePolicyFolder(dir, layout, []);
+    git(dir, 'add', '-A');
+    git(dir, 'commit', '-q', '-m', 'echo, plain');
+    const good = git(dir, 'rev-parse', 'HEAD');
+    serving = await startServing({ repo: dir, xdsPort: 0, host: '127.0.0.1', ref: 'main', rollbackCommit: true });
+    driver = await startDriver(DRIVER, bootstrapFor(serving.address, NODE_ID));
+    assert.equal((await driver.call({ target: 'xds:///echo', n: 10, waitForReady: true })).codes, { OK: 10 });
+    await writePolicyFolder(dir, layout, [leastRequest]);
+    git(dir, 'add', '-A');
+    git(dir, 'commit', '-q', '-m', 'echo: least request');
+    const bad = git(dir, 'rev-parse', 'HEAD');
+    await serving.reload();
+    const tip = await eventually('the rollback commit is on the branch', async () => {
+      const head = git(dir, 'rev-parse', 'main');
+      assert.is.not(head, bad);
+      return head;
+    });
+    assert.is(git(dir, 'rev-parse', `${tip}^{tree}`), git(dir, 'rev-parse', `${good}^{tree}`), 'the rollback commit restores the served tree');
+    assert.match(git(dir, 'log', '-1', '--format=%B', tip), new RegExp(`Reverts ${bad}`));
+    const revert = await serving.reconciler.run('poll');
+    assert.is(revert.commit, tip);
+    assert.equal(revert.revertOf, [bad], 'recognised as a revert of the bad commit');
+    assert.is(serving.status().live?.commit, tip, 'git and the served revision agree');
+    assert.equal((await driver.call({ target: 'xds:///echo', n: 10 })).codes, { OK: 10 });
+  } finally {
+    await driver?.close();
+    await serving?.close();
+    for (const b of backends) b.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
 test.run();

@@ -13,6 +13,9 @@ interface ServeCommandOptions extends RepoOptions {
   httpPort: string;
   webhookSecretFile?: string;
   nackThreshold: string;
+  rollbackCommit?: boolean;
+  verifySignatures?: boolean;
+  trustedKeys?: string;
 }
 
 /** The webhook secret from a file (trailing newline dropped); a missing file is a usage error. */
@@ -50,6 +53,9 @@ export function serveCommand(io: CliIo, setExit: (code: number) => void, wait: (
     .addOption(new Option('--poll <duration>', 'fetch this often (0: never)').env('GITMESH_POLL').default('60s'))
     .addOption(new Option('--no-watch', 'do not watch a local folder or repository for changes'))
     .addOption(new Option('--nack-threshold <n>', 'roll a revision back when this many proxies NACK it (0: never)').env('GITMESH_NACK_THRESHOLD').default('1'))
+    .addOption(new Option('--rollback-commit', 'after a NACK rollback, also commit (and push) the revision served, so git stays the truth'))
+    .addOption(new Option('--verify-signatures', 'refuse commits not signed by a key of --trusted-keys'))
+    .addOption(new Option('--trusted-keys <file>', 'ASCII-armored OpenPGP public keys (for --verify-signatures)').env('GITMESH_TRUSTED_KEYS'))
     .action(async (options: ServeCommandOptions) => {
       const xdsPort = Number(options.xdsPort);
       if (!Number.isInteger(xdsPort) || xdsPort < 0 || xdsPort > 65535) throw new UsageError(`--xds-port ${JSON.stringify(options.xdsPort)} is not a port (0-65535)`);
@@ -59,6 +65,8 @@ export function serveCommand(io: CliIo, setExit: (code: number) => void, wait: (
       if (pollMs === undefined) throw new UsageError(`--poll ${JSON.stringify(options.poll)} is not a duration (e.g. 60s, 5m; 0 turns polling off)`);
       const nackThreshold = Number(options.nackThreshold);
       if (!Number.isInteger(nackThreshold) || nackThreshold < 0) throw new UsageError(`--nack-threshold ${JSON.stringify(options.nackThreshold)} is not a count (0 or more)`);
+      if (options.verifySignatures && options.trustedKeys === undefined) throw new UsageError('--verify-signatures needs --trusted-keys FILE');
+      const trustedKeys = options.verifySignatures ? await (await import('../../source/signatures.js')).loadTrustedKeys(options.trustedKeys!) : undefined;
       const webhookSecret = options.webhookSecretFile !== undefined ? await readSecret(options.webhookSecretFile) : io.env.GITMESH_WEBHOOK_SECRET;
       // Loaded on use: `validate` and `--help` need none of compile, protobuf, grpc or git.
       const { startServing } = await import('../../reconcile/serve.js');
@@ -74,6 +82,8 @@ export function serveCommand(io: CliIo, setExit: (code: number) => void, wait: (
         watch: options.watch,
         log,
         nackThreshold,
+        ...(options.rollbackCommit && { rollbackCommit: true }),
+        ...(trustedKeys && { trustedKeys }),
         ...(webhookSecret && { webhookSecret }),
         ...(io.env.GITMESH_GIT_TOKEN && { gitToken: io.env.GITMESH_GIT_TOKEN }),
         ...(options.stateDir !== undefined && { stateDir: options.stateDir }),
