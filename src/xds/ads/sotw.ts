@@ -150,6 +150,18 @@ export class SotwSession extends AdsSession<DiscoveryRequest, DiscoveryResponse>
   #pushType(type: XdsTypeName, state: TypeState, record: SnapshotRecord, force: boolean): boolean {
     if (!state.wildcard && state.names.size === 0) return false; // unsubscribed from everything
     let desired = this.desired(type, state, record);
+    if (desired.length === 0 && !FULL_STATE.has(type)) return false;
+    if (state.heldVersion !== undefined) {
+      // A client reconnecting with the version it holds: equal content is booked as ACKed, not sent.
+      const current = this.versionOf(type, state, record);
+      const held = state.heldVersion === current;
+      state.heldVersion = undefined;
+      if (held && state.sentKey === undefined) {
+        state.sentKey = current;
+        this.held(state, record, current);
+        return false;
+      }
+    }
     let key: string | undefined;
     if (type === 'cds' && !this.#routesSettled(record)) {
       // Make before break (XDS.md): a cluster the client's current routes may still use stays until
@@ -163,18 +175,7 @@ export class SotwSession extends AdsSession<DiscoveryRequest, DiscoveryResponse>
         key = typeVersion(desired);
       }
     }
-    const full = FULL_STATE.has(type);
-    if (desired.length === 0 && !full) return false;
     key ??= this.versionOf(type, state, record);
-    if (state.heldVersion !== undefined) {
-      const held = state.heldVersion === key;
-      state.heldVersion = undefined;
-      if (held && state.sentKey === undefined) {
-        state.sentKey = key;
-        this.held(state, record, key);
-        return false;
-      }
-    }
     if (state.nackedVersions.has(key)) return false; // never resend a NACKed version: wait for new content
     if (key === state.sentKey && !(force && desired.length > 0)) return false;
     const typeUrl = TYPE_URLS[type];
