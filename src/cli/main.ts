@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { GitmeshError } from '../core/errors.js';
+import { VERSION } from '../core/version.js';
 import { historyCommand } from './commands/history.js';
 import { inspectCommand } from './commands/inspect.js';
 import { planCommand } from './commands/plan.js';
@@ -13,7 +14,7 @@ import { snapshotCommand } from './commands/snapshot.js';
 import { validateCommand } from './commands/validate.js';
 import { EXIT, processIo, UsageError, type CliIo } from './io.js';
 
-export const VERSION = '0.1.0';
+export { VERSION };
 
 /** Runs the CLI with `args` (without node and script) and returns the exit code; never throws. */
 export async function runCli(args: readonly string[], io: CliIo = processIo()): Promise<number> {

@@ -1,4 +1,4 @@
-// Diagnostic: a finding about the input, as plain data (rendering lives in cli/format).
+// Diagnostic: a finding about the input, as plain data (rendering lives in format-diagnostics.ts).
 import { CODES, type Code, type Severity } from './codes.js';
 
 /** A path to a node inside one YAML document: keys and list indexes, from the document root. */
@@ -16,6 +16,15 @@ export interface Diagnostic {
   readonly kind?: string;
   readonly name?: string;
   readonly hint?: string;
+}
+
+/** Counts for a summary line or the JSON `summary` (DESIGN.md §5). */
+export interface ValidationSummary {
+  readonly files: number;
+  readonly resources: number;
+  readonly errors: number;
+  readonly warnings: number;
+  readonly suppressed: number;
 }
 
 /** A finding before it is located: what a validator returns, with a path relative to the resource's spec. */

@@ -1,19 +1,12 @@
 // The whole validation of one tree of files: load, then validate with every registered kind.
-import { countBySeverity, type Diagnostic } from '../core/diagnostics.js';
+import { countBySeverity, type Diagnostic, type ValidationSummary } from '../core/diagnostics.js';
 import type { Resource } from '../core/resource.js';
 import { loadFiles, type LoadOptions } from '../load/load.js';
 import type { SourceFile } from '../source/types.js';
 import { validate, type SuppressRule } from '../validate/index.js';
 import { POLICIES } from './registry.js';
 
-/** Counts for a summary line or the JSON `summary` (DESIGN.md §5). */
-export interface ValidationSummary {
-  readonly files: number;
-  readonly resources: number;
-  readonly errors: number;
-  readonly warnings: number;
-  readonly suppressed: number;
-}
+export type { ValidationSummary };
 
 export interface FilesValidation {
   readonly resources: Resource[];

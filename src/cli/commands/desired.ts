@@ -2,7 +2,7 @@
 import { buildMeshContexts, type MeshContext } from '../../compile/compile.js';
 import { validateFiles, type FilesValidation } from '../../policies/validate-files.js';
 import { readSource } from '../../source/index.js';
-import { renderDiagnostics } from '../format/diagnostics.js';
+import { renderDiagnostics } from '../../core/format-diagnostics.js';
 import { EXIT, type CliIo } from '../io.js';
 import type { RepoOptions } from './repo-options.js';
 

@@ -33,7 +33,7 @@ export function planCommand(io: CliIo, setExit: (code: number) => void): Command
       const { fetchLiveSnapshot, liveSide, snapshotUrl } = await import('../../plan/live.js');
       const { renderPlanText } = await import('../../plan/render/text.js');
       const { DEFAULT_MARKDOWN_LIMITS, renderPlanMarkdown, renderInvalidMarkdown } = await import('../../plan/render/markdown.js');
-      const { renderDiagnostics } = await import('../format/diagnostics.js');
+      const { renderDiagnostics } = await import('../../core/format-diagnostics.js');
       const { resolve } = await import('node:path');
       const limits = markdownLimits(options, DEFAULT_MARKDOWN_LIMITS);
 

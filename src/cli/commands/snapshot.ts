@@ -20,7 +20,7 @@ export function snapshotCommand(io: CliIo, setExit: (code: number) => void): Com
       const { compileProxy, findDataplane } = await import('../../compile/compile.js');
       const { checkConsistent, EncodeCache, makeSnapshot, snapshotJson } = await import('../../xds/snapshot.js');
       const { PUSH_ORDER, RESOURCE_KEYS } = await import('../../xds/type-urls.js');
-      const { renderDiagnostics } = await import('../format/diagnostics.js');
+      const { renderDiagnostics } = await import('../../core/format-diagnostics.js');
       const { readDesired } = await import('./desired.js');
       const desired = await readDesired(io, options);
       if ('exit' in desired) return setExit(desired.exit);

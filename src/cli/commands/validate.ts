@@ -7,7 +7,7 @@ import { validateFiles } from '../../policies/validate-files.js';
 import { readFolder } from '../../source/folder.js';
 import { DEFAULT_LIMITS } from '../../source/types.js';
 import { parseSuppressRule, type SuppressRule } from '../../validate/index.js';
-import { DIAGNOSTIC_FORMATS, renderDiagnostics, type DiagnosticFormat } from '../format/diagnostics.js';
+import { DIAGNOSTIC_FORMATS, renderDiagnostics, type DiagnosticFormat } from '../../core/format-diagnostics.js';
 import { EXIT, parseSize, UsageError, type CliIo } from '../io.js';
 
 interface ValidateOptions {

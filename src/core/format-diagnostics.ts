@@ -1,7 +1,6 @@
-// Renderers of validation results: text, json, github workflow commands, SARIF 2.1.0. Pure.
-import { CODES } from '../../core/codes.js';
-import type { Diagnostic } from '../../core/diagnostics.js';
-import type { ValidationSummary } from '../../policies/validate-files.js';
+// Renderers of validation results: text, json, github workflow commands, SARIF 2.1.0. Pure; shared by cli/ and action/.
+import { CODES } from './codes.js';
+import type { Diagnostic, ValidationSummary } from './diagnostics.js';
 
 export const DIAGNOSTIC_FORMATS = ['text', 'json', 'github', 'sarif'] as const;
 export type DiagnosticFormat = (typeof DIAGNOSTIC_FORMATS)[number];
@@ -29,7 +28,8 @@ export function renderDiagnostics(format: DiagnosticFormat, input: RenderInput):
   }
 }
 
-function joinRoot(root: string | undefined, file: string): string {
+/** `file` (relative to the validated folder) relative to the workspace, given the folder as `root` (`.`, `policies`). */
+export function joinRoot(root: string | undefined, file: string): string {
   if (!root || root === '.' || root === './') return file;
   return `${root.replace(/\/+$/, '')}/${file === '.' ? '' : file}`.replace(/\/$/, '') || '.';
 }
