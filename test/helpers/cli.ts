@@ -49,3 +49,38 @@ networking:
         kuma.io/service: backend
         kuma.io/protocol: http
 `;
+
+/** A client of `backend` (from BASE_MESH): its outbound makes it the proxy a backend policy changes. */
+export const CLIENT_OF_BACKEND = `type: Dataplane
+name: client-1
+mesh: default
+networking:
+  address: 10.0.0.2
+  inbound:
+    - port: 9090
+      tags:
+        kuma.io/service: client
+        kuma.io/protocol: http
+  outbound:
+    - port: 8080
+      tags:
+        kuma.io/service: backend
+`;
+
+/** A MeshTimeout on calls to `backend` with this requestTimeout (any text: an invalid one makes a commit with errors). */
+export function backendTimeout(requestTimeout: string): string {
+  return `type: MeshTimeout
+name: backend-timeout
+mesh: default
+spec:
+  targetRef:
+    kind: Mesh
+  to:
+    - targetRef:
+        kind: MeshService
+        name: backend
+      default:
+        http:
+          requestTimeout: ${requestTimeout}
+`;
+}

@@ -4,24 +4,8 @@ import * as assert from 'uvu/assert';
 import { startServing } from '../../src/reconcile/serve.js';
 import { SOTW_ADS_METHOD, type DiscoveryRequestInput, type DiscoveryResponse } from '../../src/xds/ads/codec.js';
 import { TYPE_URLS } from '../../src/xds/type-urls.js';
-import { BASE_MESH, tempRepo } from '../helpers/cli.js';
+import { BASE_MESH, CLIENT_OF_BACKEND, tempRepo } from '../helpers/cli.js';
 import { AdsStream, decodedName, shortType } from '../xds/ads-harness.js';
-
-const CLIENT = `type: Dataplane
-name: client-1
-mesh: default
-networking:
-  address: 10.0.0.2
-  inbound:
-    - port: 9090
-      tags:
-        kuma.io/service: client
-        kuma.io/protocol: http
-  outbound:
-    - port: 8080
-      tags:
-        kuma.io/service: backend
-`;
 
 async function listenerNames(address: string, node: NonNullable<DiscoveryRequestInput['node']>): Promise<string[]> {
   const stream = new AdsStream<DiscoveryRequestInput, DiscoveryResponse>(address, SOTW_ADS_METHOD, (r) => shortType(r.type_url));
@@ -35,7 +19,7 @@ async function listenerNames(address: string, node: NonNullable<DiscoveryRequest
 }
 
 test('a gRPC client (by user agent or by node metadata) on an unlabelled Dataplane gets the proxyless flavour; Envoy gets the sidecar', async () => {
-  const dir = await tempRepo({ 'mesh.yaml': BASE_MESH, 'client.yaml': CLIENT });
+  const dir = await tempRepo({ 'mesh.yaml': BASE_MESH, 'client.yaml': CLIENT_OF_BACKEND });
   const serving = await startServing({ repo: dir, xdsPort: 0, host: '127.0.0.1' });
   try {
     const envoy = await listenerNames(serving.address, { id: 'default.client-1', user_agent_name: 'envoy' });

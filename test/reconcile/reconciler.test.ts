@@ -9,7 +9,7 @@ import { Reconciler, type ReconcileResult } from '../../src/reconcile/reconciler
 import { sourceFor, type RevisionSource } from '../../src/reconcile/sources.js';
 import { StateDir } from '../../src/reconcile/state-dir.js';
 import { SnapshotCache } from '../../src/xds/cache.js';
-import { BASE_MESH } from '../helpers/cli.js';
+import { BASE_MESH, backendTimeout, CLIENT_OF_BACKEND } from '../helpers/cli.js';
 
 function git(dir: string, ...args: string[]): string {
   return execFileSync('git', ['-c', 'user.name=Ada', '-c', 'user.email=ada@example.com', '-c', 'init.defaultBranch=main', ...args], { cwd: dir, encoding: 'utf8' }).trim();
@@ -25,41 +25,10 @@ async function commit(dir: string, files: Record<string, string>, message: strin
   return git(dir, 'rev-parse', 'HEAD');
 }
 
-const TIMEOUT = (ms: string) => `type: MeshTimeout
-name: backend-timeout
-mesh: default
-spec:
-  targetRef:
-    kind: Mesh
-  to:
-    - targetRef:
-        kind: MeshService
-        name: backend
-      default:
-        http:
-          requestTimeout: ${ms}
-`;
-
-const CLIENT = `type: Dataplane
-name: client-1
-mesh: default
-networking:
-  address: 10.0.0.2
-  inbound:
-    - port: 9090
-      tags:
-        kuma.io/service: client
-        kuma.io/protocol: http
-  outbound:
-    - port: 8080
-      tags:
-        kuma.io/service: backend
-`;
-
 async function repo(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'gitmesh-reconcile-'));
   git(dir, 'init', '-q');
-  await commit(dir, { 'mesh.yaml': BASE_MESH, 'client.yaml': CLIENT }, 'a mesh');
+  await commit(dir, { 'mesh.yaml': BASE_MESH, 'client.yaml': CLIENT_OF_BACKEND }, 'a mesh');
   return dir;
 }
 
@@ -72,7 +41,7 @@ test('a good commit is applied, a commit with errors is rejected and changes not
     assert.is(first.outcome, 'applied');
     assert.equal(first.changed, ['default.backend-1', 'default.client-1']);
     const before = cache.get('default.client-1')!.snapshot.versions;
-    const badCommit = await commit(dir, { 'timeout.yaml': TIMEOUT('"not a duration"') }, 'a bad timeout');
+    const badCommit = await commit(dir, { 'timeout.yaml': backendTimeout('"not a duration"') }, 'a bad timeout');
     const bad = await reconciler.run('poll');
     assert.is(bad.outcome, 'rejected');
     assert.is(bad.commit, badCommit);
@@ -84,7 +53,7 @@ test('a good commit is applied, a commit with errors is rejected and changes not
     assert.is(status.state, 'serving');
     // the same bad commit again is not compiled again
     assert.is((await reconciler.run('poll')).outcome, 'unchanged');
-    await commit(dir, { 'timeout.yaml': TIMEOUT('5s') }, 'a good timeout');
+    await commit(dir, { 'timeout.yaml': backendTimeout('5s') }, 'a good timeout');
     const fixed = await reconciler.run('poll');
     assert.is(fixed.outcome, 'applied');
     assert.equal(fixed.changed, ['default.client-1'], 'only the proxy with the backend as destination changes');
@@ -148,7 +117,7 @@ test('the state dir: a restart serves the same versions before any fetch; the lo
   const state = await mkdtemp(join(tmpdir(), 'gitmesh-state-'));
   const one = new Reconciler({ source: sourceFor(dir), cache: new SnapshotCache(), stateDir: new StateDir(state) });
   const applied = await one.run('start');
-  await commit(dir, { 'timeout.yaml': TIMEOUT('nope') }, 'bad');
+  await commit(dir, { 'timeout.yaml': backendTimeout('nope') }, 'bad');
   await one.run('poll');
   await one.close();
   const served = new SnapshotCache();
@@ -211,7 +180,7 @@ test('a commit rolled back before a restart is not applied again after it', asyn
   const first = new Reconciler({ source: sourceFor(dir), cache: new SnapshotCache(), stateDir: new StateDir(state) });
   const a = await first.run('start');
   await first.close();
-  const b = await commit(dir, { 'timeout.yaml': TIMEOUT('5s') }, 'a timeout the proxies refused');
+  const b = await commit(dir, { 'timeout.yaml': backendTimeout('5s') }, 'a timeout the proxies refused');
   await new StateDir(state).append({ event: 'rollback', time: '2026-01-01T00:00:00.000Z', commit: b, to: a.commit, reason: 'default.client-1 NACKed it', proxies: ['default.client-1'] });
   const restarted = new Reconciler({ source: sourceFor(dir), cache: new SnapshotCache(), stateDir: new StateDir(state) });
   try {
@@ -236,7 +205,7 @@ test('a git revert reuses the snapshots of the revision it restores (no read, no
   try {
     const a = await reconciler.run('start');
     const before = cache.get('default.client-1')!.snapshot;
-    const b = await commit(dir, { 'timeout.yaml': TIMEOUT('5s') }, 'a 5s timeout');
+    const b = await commit(dir, { 'timeout.yaml': backendTimeout('5s') }, 'a 5s timeout');
     assert.is((await reconciler.run('poll')).outcome, 'applied');
     git(dir, 'revert', '--no-edit', 'HEAD');
     const readsBefore = reads;

@@ -9,7 +9,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startServing } from '../../src/reconcile/serve.js';
 import { parseTrustedKeys } from '../../src/source/signatures.js';
-import { BASE_MESH } from '../helpers/cli.js';
+import { BASE_MESH, backendTimeout } from '../helpers/cli.js';
 
 type KeyPair = { privateKey: openpgp.PrivateKey; publicKey: openpgp.PublicKey };
 const keyPair = (name: string): Promise<KeyPair> => openpgp.generateKey({ type: 'ecc', curve: 'ed25519Legacy', userIDs: [{ name, email: `${name}@example.test` }], format: 'object' });
@@ -33,21 +33,6 @@ async function commit(dir: string, files: Record<string, string>, message: strin
   });
 }
 
-const timeout = (value: string) => `type: MeshTimeout
-name: backend-timeout
-mesh: default
-spec:
-  targetRef:
-    kind: Mesh
-  to:
-    - targetRef:
-        kind: MeshService
-        name: backend
-      default:
-        http:
-          requestTimeout: ${value}
-`;
-
 test('with trusted keys, a signed commit goes live; unsigned and untrusted commits are refused and the proxies keep the last signed one', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'gitmesh-signed-'));
   await mkdir(dir, { recursive: true });
@@ -59,7 +44,7 @@ test('with trusted keys, a signed commit goes live; unsigned and untrusted commi
     assert.is(serving.first.outcome, 'applied');
     assert.is(serving.status().live?.commit, signed);
 
-    const unsigned = await commit(dir, { 'timeout.yaml': timeout('5s') }, 'unsigned');
+    const unsigned = await commit(dir, { 'timeout.yaml': backendTimeout('5s') }, 'unsigned');
     await serving.reload().then(
       () => assert.unreachable('an unsigned commit must be refused'),
       (error: { diagnostics?: { code: string }[] }) => assert.equal(error.diagnostics?.map((d) => d.code), ['GM505']),
@@ -67,13 +52,13 @@ test('with trusted keys, a signed commit goes live; unsigned and untrusted commi
     assert.is(serving.status().rejected?.commit, unsigned);
     assert.is(serving.status().live?.commit, signed);
 
-    const untrusted = await commit(dir, { 'timeout.yaml': timeout('6s') }, 'signed by a key nobody trusts', eve.privateKey);
+    const untrusted = await commit(dir, { 'timeout.yaml': backendTimeout('6s') }, 'signed by a key nobody trusts', eve.privateKey);
     await serving.reload().catch(() => undefined);
     assert.is(serving.status().rejected?.commit, untrusted);
     assert.equal(serving.status().rejected?.diagnostics.map((d) => d.code), ['GM506']);
     assert.is(serving.cache.get('default.backend-1')?.commit, signed, 'the proxies are served the last signed commit');
 
-    const good = await commit(dir, { 'timeout.yaml': timeout('7s') }, 'signed again', alice.privateKey);
+    const good = await commit(dir, { 'timeout.yaml': backendTimeout('7s') }, 'signed again', alice.privateKey);
     await serving.reload();
     assert.is(serving.status().live?.commit, good);
   } finally {
