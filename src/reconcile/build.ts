@@ -37,13 +37,11 @@ function otherFlavour(ctx: MeshContext, dataplane: Resource<DataplaneBody>, flav
   return checkConsistent(snapshot).length === 0 ? snapshot : undefined;
 }
 
-/**
- * Validates `files` and compiles every Dataplane (each in its own flavour: the
- * `gitmesh.io/proxyless` label), encoding through `encode`. Pure apart from filling `encode`.
- */
-export function buildRevision(input: { readonly files: readonly SourceFile[]; readonly diagnostics: readonly Diagnostic[] }, encode: EncodeCache): Built | Refused {
+/** The steps of a build: it yields between proxies, so a caller may give the event loop a turn. */
+function* buildSteps(input: { readonly files: readonly SourceFile[]; readonly diagnostics: readonly Diagnostic[] }, encode: EncodeCache): Generator<void, Built | Refused> {
   const validation = validateFiles({ files: [...input.files], sourceDiagnostics: [...input.diagnostics] });
   if (validation.summary.errors > 0) return { ok: false, reason: 'invalid', diagnostics: validation.diagnostics.filter((d) => d.severity === 'error') };
+  yield;
   const proxies = new Map<string, BuiltProxy>();
   const inconsistent: Diagnostic[] = [];
   for (const ctx of buildMeshContexts(validation.resources).values()) {
@@ -54,8 +52,38 @@ export function buildRevision(input: { readonly files: readonly SourceFile[]; re
       const problems = checkConsistent(snapshot, { proxy: nodeId });
       if (problems.length > 0) inconsistent.push(...problems);
       else proxies.set(nodeId, { snapshot, flavour: compiled.resolved.proxy.flavour, inFlavour: (flavour) => otherFlavour(ctx, dataplane, flavour, encode) });
+      yield;
     }
   }
   if (inconsistent.length > 0) return { ok: false, reason: 'inconsistent', diagnostics: inconsistent };
   return { ok: true, proxies, warnings: validation.diagnostics.filter((d) => d.severity !== 'error') };
+}
+
+/**
+ * Validates `files` and compiles every Dataplane (each in its own flavour: the
+ * `gitmesh.io/proxyless` label), encoding through `encode`. Pure apart from filling `encode`.
+ */
+export function buildRevision(input: { readonly files: readonly SourceFile[]; readonly diagnostics: readonly Diagnostic[] }, encode: EncodeCache): Built | Refused {
+  const steps = buildSteps(input, encode);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
+
+/** Longest a build runs before it gives the event loop a turn (ADS requests, ACKs, the admin API). */
+const BUILD_SLICE_MS = 20;
+
+/** buildRevision, giving the event loop a turn every BUILD_SLICE_MS: a server keeps answering while a large mesh compiles. */
+export async function buildRevisionYielding(input: { readonly files: readonly SourceFile[]; readonly diagnostics: readonly Diagnostic[] }, encode: EncodeCache): Promise<Built | Refused> {
+  const steps = buildSteps(input, encode);
+  let sliceStart = performance.now();
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+    if (performance.now() - sliceStart > BUILD_SLICE_MS) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      sliceStart = performance.now();
+    }
+  }
 }

@@ -14,7 +14,7 @@ import type { AdsService } from '../xds/ads/server.js';
 import type { SnapshotCache } from '../xds/cache.js';
 import { EncodeCache, type Snapshot } from '../xds/snapshot.js';
 import { RESOURCE_KEYS, PUSH_ORDER } from '../xds/type-urls.js';
-import { buildRevision, type Built, type BuiltProxy, type Refused } from './build.js';
+import { buildRevisionYielding, type Built, type BuiltProxy, type Refused } from './build.js';
 import type { CommitMeta, RevisionSource } from './sources.js';
 import { StateDir, type AppliedEntry, type StoredProxy } from './state-dir.js';
 
@@ -259,7 +259,7 @@ export class Reconciler {
         built = { ok: true, proxies: this.#applied[earlier]!.proxies, warnings: [] };
         revertOf = [this.#rolledBack.commit];
       } else {
-        built = buildRevision(await source.read(commit, packCache), encode);
+        built = await buildRevisionYielding(await source.read(commit, packCache), encode);
       }
     } catch (error) {
       const code = error instanceof GitmeshError ? error.code : 'Error';
