@@ -67728,9 +67728,10 @@ function otherFlavour(ctx, dataplane, flavour, encode) {
   const snapshot = makeSnapshot(compileProxy(ctx, dataplane, { flavour }).xds, encode);
   return checkConsistent(snapshot).length === 0 ? snapshot : void 0;
 }
-function buildRevision(input, encode) {
+function* buildSteps(input, encode) {
   const validation = validateFiles({ files: [...input.files], sourceDiagnostics: [...input.diagnostics] });
   if (validation.summary.errors > 0) return { ok: false, reason: "invalid", diagnostics: validation.diagnostics.filter((d) => d.severity === "error") };
+  yield;
   const proxies = /* @__PURE__ */ new Map();
   const inconsistent = [];
   for (const ctx of buildMeshContexts(validation.resources).values()) {
@@ -67741,10 +67742,18 @@ function buildRevision(input, encode) {
       const problems = checkConsistent(snapshot, { proxy: nodeId });
       if (problems.length > 0) inconsistent.push(...problems);
       else proxies.set(nodeId, { snapshot, flavour: compiled.resolved.proxy.flavour, inFlavour: (flavour) => otherFlavour(ctx, dataplane, flavour, encode) });
+      yield;
     }
   }
   if (inconsistent.length > 0) return { ok: false, reason: "inconsistent", diagnostics: inconsistent };
   return { ok: true, proxies, warnings: validation.diagnostics.filter((d) => d.severity !== "error") };
+}
+function buildRevision(input, encode) {
+  const steps = buildSteps(input, encode);
+  for (; ; ) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
 }
 
 // src/source/folder.ts
