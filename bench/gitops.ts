@@ -153,7 +153,7 @@ export interface GitopsRun {
   readonly clientCpuMs: number;
   readonly clientLoopMaxMs: number;
   readonly watch: WatchFigures;
-  /** The reconciler's settle watch: its proxiesOf calls from the webhook to its live entry, their time in all and the longest. */
+  /** The reconciler's settle watch: its syncOf calls from the webhook to its live entry, their time in all and the longest. */
   readonly settlePolls: { readonly calls: number; readonly ms: number; readonly maxMs: number };
   readonly fanout?: { readonly pushes: number; readonly bursts: number; readonly timedOut: number };
 }
@@ -171,7 +171,7 @@ export interface GitopsBenchResult {
   readonly startMs: number;
   readonly firstReconcileMs: number;
   readonly connectMs: number;
-  /** One ads.service.proxiesOf(every node id) with the fleet connected: the cost of one poll of the reconciler's settle watch after a push changing every proxy. */
+  /** One ads.service.syncOf(every node id) with the fleet connected: the cost of the first poll of the reconciler's settle watch after a push changing every proxy. */
   readonly proxiesOfMs: number;
   readonly rssAfter: number;
   readonly updateAll: readonly GitopsRun[];
@@ -260,7 +260,7 @@ interface RunState {
   resultWake: (() => void) | undefined;
   liveWake: (() => void) | undefined;
   readonly problems: string[];
-  /** ads.service.proxiesOf calls (the reconciler's settle watch) during the run. */
+  /** ads.service.syncOf calls (the reconciler's settle watch) during the run. */
   readonly polls: { calls: number; ms: number; maxMs: number };
 }
 
@@ -411,13 +411,13 @@ export async function benchGitops(options: GitopsBenchOptions = {}): Promise<Git
         current.liveWake?.();
       }
     };
-    // The reconciler's settle watch reads ads.service.proxiesOf (a method call on this instance): timed per run.
+    // The reconciler's settle watch reads ads.service.syncOf (a method call on this instance): timed per run.
     const service = serving.ads.service;
-    const proxiesOf = service.proxiesOf.bind(service);
-    service.proxiesOf = (ids) => {
+    const syncOf = service.syncOf.bind(service);
+    service.syncOf = (ids) => {
       const t0 = performance.now();
       try {
-        return proxiesOf(ids);
+        return syncOf(ids);
       } finally {
         const took = performance.now() - t0;
         if (current) {
@@ -453,13 +453,14 @@ export async function benchGitops(options: GitopsBenchOptions = {}): Promise<Git
     const connectMs = (connectPhase.serverDoneAt ?? NaN) - connectStart;
     log(`  fleet: ${proxies} proxies in ${processes} client process(es) connected and ACKed in ${ms(connectMs)}`);
     await sleep(QUIET_MS);
-    // What one poll of the reconciler's settle watch costs over the whole fleet (it polls proxiesOf(changed) every 100 ms until all ACKed).
+    // What one poll of the reconciler's settle watch costs over the whole fleet (it polls syncOf(pending) every 100 ms until all ACKed).
     const pollTimes: number[] = [];
     for (let i = 0; i < 7; i++) {
       const t0 = performance.now();
-      const statuses = serving.ads.service.proxiesOf(nodeIds);
+      const sync = serving.ads.service.syncOf(nodeIds);
       pollTimes.push(performance.now() - t0);
-      if (statuses.length !== proxies || !statuses.every((p) => p.synced)) throw new Error(`${LABEL}: after the connect phase, ${statuses.filter((p) => p.synced).length} of ${proxies} proxies read synced`);
+      const synced = [...sync.values()].filter((p) => p.state === 'synced').length;
+      if (sync.size !== proxies || synced !== proxies) throw new Error(`${LABEL}: after the connect phase, ${synced} of ${proxies} proxies read synced`);
     }
     const proxiesOfMs = median(pollTimes);
 
@@ -680,7 +681,7 @@ function runLines(title: string, runs: readonly GitopsRun[], total: number): str
     `  responses: ${Math.min(...responses)}–${Math.max(...responses)} per push (${(median(responses) / first.proxies).toFixed(1)} per changed proxy), ${kib(median(runs.map((r) => r.bytes)))} of resources; to unchanged proxies: ${Math.max(...runs.map((r) => r.responsesToOthers))}; NACKs: ${sum(runs.map((r) => r.nacks))}${first.fanout ? `; server fan-out: ${median(runs.map((r) => r.fanout?.pushes ?? 0))} pushes in ${median(runs.map((r) => r.fanout?.bursts ?? 0))} burst(s), ${sum(runs.map((r) => r.fanout?.timedOut ?? 0))} timed out` : ''}`,
     `  control plane (webhook → all ACKed): CPU ${mw(runs, (r) => r.serverCpuMs)}; event loop longest delay ${mw(runs, (r) => r.watch.loopMaxMs)}, p99 ${mw(runs, (r) => r.watch.loopP99Ms)}; GC ${mw(runs, (r) => r.watch.gcMs)} (longest pause ${mw(runs, (r) => r.watch.gcMaxMs)})`,
     `  stalls > ${STALL_MS} ms by push [+at length]: ${runs.map(stalls).join(' | ')}`,
-    `  settle watch (proxiesOf(changed) every 100 ms, webhook → live entry): ${median(runs.map((r) => r.settlePolls.calls))} calls taking ${mw(runs, (r) => r.settlePolls.ms)} in all, longest call ${mw(runs, (r) => r.settlePolls.maxMs)}`,
+    `  settle watch (syncOf(pending) every 100 ms, webhook → live entry): ${median(runs.map((r) => r.settlePolls.calls))} calls taking ${mw(runs, (r) => r.settlePolls.ms)} in all, longest call ${mw(runs, (r) => r.settlePolls.maxMs)}`,
     `  client processes: CPU ${mw(runs, (r) => r.clientCpuMs)}, longest event-loop delay ${mw(runs, (r) => r.clientLoopMaxMs)}`,
     `  pushes (webhook → all ACKed): ${runs.map((r) => Math.round(r.timeline.allAcked)).join(', ')} ms`,
   ];
@@ -692,7 +693,7 @@ export function formatGitopsBench(r: GitopsBenchResult): string[] {
     `control plane: startServing over a remote mirror in the state dir, webhook on the admin port, no polling; fleet: ${r.proxies} proxies in ${r.processes} client process(es), SotW ADS, ACKing like Envoy`,
     `machine: ${r.load.cores} cores, 1-min load average ${r.load.average.toFixed(2)} at the start, ${r.load.averageAtEnd.toFixed(2)} at the end (other work on the machine skews every figure)`,
     `start: first reconcile (shallow clone, read, validate, compile, state dir, publish) ${ms(r.firstReconcileMs)}; fleet connected and ACKed in ${ms(r.connectMs)}; control plane rss at the end ${mib(r.rssAfter)}`,
-    `settle watch: one proxiesOf() over ${r.proxies} connected proxies takes ${ms(r.proxiesOfMs)} (the reconciler polls it every 100 ms from the publish until the changed proxies ACKed; its first poll is inside "publish" below)`,
+    `settle watch: one syncOf() over ${r.proxies} connected proxies takes ${ms(r.proxiesOfMs)} (the reconciler polls the proxies still pending every 100 ms from the publish until they ACKed; its first poll is inside "publish" below)`,
     ...runLines('push changing every proxy (Mesh-wide MeshTimeout)', r.updateAll, r.proxies),
     ...runLines('push changing one service (MeshTimeout on its Dataplanes)', r.updateFew, r.proxies),
   ];
