@@ -5,7 +5,8 @@
 // published: the proxies keep the last good snapshot. A source that fails (remote down, ref
 // gone) degrades the status and changes nothing. The state dir, when given, gets the snapshot
 // before the proxies do, so a crash at any point restarts on what proxies were (or were about
-// to be) served.
+// to be) served. A revision the proxies NACK is rolled back, and a revert reuses stored
+// snapshots (decision 0008).
 import { createHash } from 'node:crypto';
 import type { Diagnostic } from '../core/diagnostics.js';
 import { GitmeshError } from '../core/errors.js';
