@@ -5,9 +5,9 @@
 // proto3 JSON of snapshot --format json), so a plan against a commit and a plan against a live
 // server that serves that commit agree (DESIGN.md §7).
 import { compareResources, type Kind } from '../core/resource.js';
-import { diffJson, type Change, type FieldChange } from './diff.js';
+import { diffJson, type Change, type FieldChange } from '../core/json-diff.js';
 
-export type { Change, FieldChange } from './diff.js';
+export type { Change, FieldChange } from '../core/json-diff.js';
 
 /** The version string of the Plan JSON; a breaking change to its shape gets a new one. */
 export const PLAN_SCHEMA = 'gitmesh.plan/v1';

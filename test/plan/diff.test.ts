@@ -1,7 +1,7 @@
 // diffJson: leaves added, removed and changed, by dotted path, in a deterministic order.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { diffJson, joinPath } from '../../src/plan/diff.js';
+import { diffJson, joinPath } from '../../src/core/json-diff.js';
 
 test('equal values have no difference, whatever the key order', () => {
   assert.equal(diffJson({ a: 1, b: { c: [1, { d: 'x' }] } }, { b: { c: [1, { d: 'x' }] }, a: 1 }), []);

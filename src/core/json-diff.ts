@@ -1,4 +1,4 @@
-// A structural diff of two JSON values: the leaves that were added, removed or changed, by dotted path. Pure.
+// A structural diff of two JSON values: the leaves that were added, removed or changed, by dotted path (plan, history). Pure.
 
 /** What happened at one path. */
 export type Change = 'added' | 'changed' | 'removed';
