@@ -1,6 +1,7 @@
 // Reads what a running gitmesh serves (`GET URL/api/v1/snapshot`, docs/admin-api.md) as a plan side.
 import { GitmeshError } from '../core/errors.js';
 import { redactUrl } from '../source/index.js';
+import type { SnapshotJson } from '../reconcile/admin.js';
 import { decodedResources, type PlanProxy, type PlanSide } from './plan.js';
 
 /** The live snapshot could not be read: unreachable, not 200, not the documented JSON. The caller stops (exit 2). */
@@ -8,19 +9,6 @@ export class LiveSnapshotError extends GitmeshError {
   constructor(message: string, data: Record<string, unknown> = {}, options?: { cause?: unknown }) {
     super('LiveSnapshot', message, data, options);
   }
-}
-
-/** One proxy of `/api/v1/snapshot`, as checked by fetchLiveSnapshot. */
-export interface LiveProxyJson {
-  readonly flavour: string | null;
-  readonly versions: Readonly<Record<string, string>>;
-  readonly resources: Readonly<Record<string, readonly unknown[]>>;
-}
-
-/** `/api/v1/snapshot`, as checked by fetchLiveSnapshot. */
-export interface LiveSnapshotJson {
-  readonly commit: string | null;
-  readonly proxies: Readonly<Record<string, LiveProxyJson>>;
 }
 
 const SNAPSHOT_PATH = '/api/v1/snapshot';
@@ -77,7 +65,7 @@ export function checkLiveSnapshot(json: unknown): string | undefined {
  * not answer 200, or answers something else than the documented JSON. `fetch` is injected for
  * tests (default the global one).
  */
-export async function fetchLiveSnapshot(base: string, options: { fetch?: typeof fetch; timeoutMs?: number } = {}): Promise<LiveSnapshotJson> {
+export async function fetchLiveSnapshot(base: string, options: { fetch?: typeof fetch; timeoutMs?: number } = {}): Promise<SnapshotJson> {
   const { url, shown, authorization } = snapshotUrl(base);
   const doFetch = options.fetch ?? fetch;
   let response: Response;
@@ -102,11 +90,11 @@ export async function fetchLiveSnapshot(base: string, options: { fetch?: typeof 
   }
   const problem = checkLiveSnapshot(json);
   if (problem) throw new LiveSnapshotError(`${shown}${SNAPSHOT_PATH} is not a gitmesh snapshot: ${problem}`, { url: shown });
-  return json as LiveSnapshotJson;
+  return json as SnapshotJson;
 }
 
 /** A live snapshot as a plan side: its proxies as served, and no mesh resources (the caller may add them from the live commit). */
-export function liveSide(json: LiveSnapshotJson): PlanSide {
+export function liveSide(json: SnapshotJson): PlanSide {
   const proxies = new Map<string, PlanProxy>();
   for (const [id, proxy] of Object.entries(json.proxies)) {
     proxies.set(id, { flavour: proxy.flavour ?? null, versions: proxy.versions, resources: decodedResources(proxy.resources) });

@@ -70,21 +70,11 @@ export interface ServeOptions {
   readonly onReconcile?: (result: ReconcileResult) => void;
 }
 
-/** What the last reconcile that served something published (compatible with the first `serve`). */
-export interface PublishResult {
-  /** The commit read; null for a plain folder. */
-  readonly commit: string | null;
-  /** Node ids (`MESH.NAME`) served, sorted. */
-  readonly proxies: readonly string[];
-  /** Of those, the proxyless gRPC ones. */
-  readonly proxyless: readonly string[];
-  /** Node ids whose snapshot content changed (new ones included), sorted. */
-  readonly changed: readonly string[];
-  /** Node ids whose Dataplane is gone, sorted. */
-  readonly removed: readonly string[];
+/** What the last reconcile that served something published (the first `serve`'s shape). */
+export type PublishResult = Pick<ReconcileResult, 'commit' | 'proxies' | 'proxyless' | 'changed' | 'removed'> & {
   /** Warnings of the revision (they never block it). */
   readonly warnings: readonly Diagnostic[];
-}
+};
 
 export interface Serving {
   /** The bound ADS port. */
