@@ -98,19 +98,10 @@ export class DeltaSession extends AdsSession<DeltaDiscoveryRequest, DeltaDiscove
       return;
     }
     if (request.response_nonce === state.lastNonce) this.acked(type, state, version);
-    // Routes or listeners now in place may release clusters kept for make before break.
-    if ((type === 'lds' || type === 'rds') && this.#keepsClusters()) this.queueFlush();
   }
 
-  /** Whether the client holds clusters the current snapshot dropped (kept until the routes settle). */
-  #keepsClusters(): boolean {
-    const cds = this.types.get('cds');
-    if (!cds || cds.held.size === 0) return false;
-    const record = this.record();
-    if (!record) return false;
-    const present = new Set(record.snapshot.resources.cds.map((r) => r.name));
-    for (const name of cds.held.keys()) if (!present.has(name)) return true;
-    return false;
+  protected clustersHeld(): Iterable<string> {
+    return this.types.get('cds')?.held.keys() ?? [];
   }
 
   /** Whether the client ACKed the current listeners and routes (types it does not subscribe to count as done). */

@@ -307,6 +307,25 @@ export abstract class AdsSession<Req extends AnyDiscoveryRequest = AnyDiscoveryR
     book.ackedVersion = version;
     book.ackedCommit = book.sentCommit;
     this.hooks.onAck?.(this.streamId, type, version, Date.now() - book.sentAt);
+    // Routes or listeners now in place may release clusters kept for make before break.
+    if ((type === 'lds' || type === 'rds') && this.#keepsClusters()) this.queueFlush();
+  }
+
+  /** The clusters the client holds from this stream (what the last CDS responses gave it). */
+  protected abstract clustersHeld(): Iterable<string>;
+
+  /**
+   * Whether CDS waits for the routes to settle: the client holds clusters the snapshot dropped,
+   * or names clusters the snapshot lacks (a client that reconnects to a newer snapshot still
+   * routes to them: answering now would delete them under its feet).
+   */
+  #keepsClusters(): boolean {
+    const cds = this.types.get('cds');
+    const record = this.record();
+    if (!cds || !record) return false;
+    const present = new Set(record.snapshot.resources.cds.map((r) => r.name));
+    for (const name of this.clustersHeld()) if (!present.has(name)) return true;
+    return !cds.wildcard && [...cds.names].some((name) => !present.has(name));
   }
 
   /** Books a NACK (the caller made sure it is counted once per nonce). */

@@ -78,22 +78,10 @@ export class SotwSession extends AdsSession<DiscoveryRequest, DiscoveryResponse>
       return;
     }
     this.acked(type, state, request.version_info);
-    // Routes or listeners now in place may release clusters kept for make before break.
-    if ((type === 'lds' || type === 'rds') && this.#keepsClusters()) this.queueFlush();
   }
 
-  /**
-   * Whether CDS waits for the routes to settle: the last CDS response holds clusters the snapshot
-   * dropped, or the client names clusters the snapshot lacks (a client that reconnects to a newer
-   * snapshot still routes to them: answering now would delete them under its feet).
-   */
-  #keepsClusters(): boolean {
-    const cds = this.types.get('cds');
-    if (!cds) return false;
-    const record = this.record();
-    if (!record) return false;
-    const present = new Set(record.snapshot.resources.cds.map((r) => r.name));
-    return cds.sentResources.some((r) => !present.has(r.name)) || (!cds.wildcard && [...cds.names].some((name) => !present.has(name)));
+  protected clustersHeld(): Iterable<string> {
+    return (this.types.get('cds')?.sentResources ?? []).map((r) => r.name);
   }
 
   /** RDS, EDS and SDS are not sent when nothing subscribed exists: nothing to wait for then. */
