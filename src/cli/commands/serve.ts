@@ -48,13 +48,13 @@ export function serveCommand(io: CliIo, setExit: (code: number) => void, wait: (
     .addOption(new Option('--xds-port <port>', 'ADS (gRPC) port; 0 picks a free one').env('GITMESH_XDS_PORT').default('5678'))
     .addOption(new Option('--host <address>', 'address to bind').env('GITMESH_HOST').default('127.0.0.1'))
     .addOption(new Option('--http-port <port>', 'admin HTTP port (health, metrics, status API, webhook); 0 picks a free one').env('GITMESH_HTTP_PORT').default('5680'))
-    .addOption(new Option('--webhook-secret-file <file>', 'the webhook secret (else GITMESH_WEBHOOK_SECRET; without one, POST /webhook answers 404)'))
+    .addOption(new Option('--webhook-secret-file <file>', 'the webhook secret (else GITMESH_WEBHOOK_SECRET; without one, POST /webhook answers 404)').env('GITMESH_WEBHOOK_SECRET_FILE'))
     .addOption(new Option('--state-dir <dir>', 'keep the applied log and the last good snapshot here; a restart serves it at once').env('GITMESH_STATE_DIR'))
     .addOption(new Option('--poll <duration>', 'fetch this often (0: never)').env('GITMESH_POLL').default('60s'))
-    .addOption(new Option('--no-watch', 'do not watch a local folder or repository for changes'))
+    .addOption(new Option('--no-watch', 'do not watch a local folder or repository for changes').env('GITMESH_NO_WATCH'))
     .addOption(new Option('--nack-threshold <n>', 'roll a revision back when this many proxies NACK it (0: never)').env('GITMESH_NACK_THRESHOLD').default('1'))
-    .addOption(new Option('--rollback-commit', 'after a NACK rollback, also commit (and push) the revision served, so git stays the truth'))
-    .addOption(new Option('--verify-signatures', 'refuse commits not signed by a key of --trusted-keys'))
+    .addOption(new Option('--rollback-commit', 'after a NACK rollback, also commit (and push) the revision served, so git stays the truth').env('GITMESH_ROLLBACK_COMMIT'))
+    .addOption(new Option('--verify-signatures', 'refuse commits not signed by a key of --trusted-keys').env('GITMESH_VERIFY_SIGNATURES'))
     .addOption(new Option('--trusted-keys <file>', 'ASCII-armored OpenPGP public keys (for --verify-signatures)').env('GITMESH_TRUSTED_KEYS'))
     .action(async (options: ServeCommandOptions) => {
       const xdsPort = Number(options.xdsPort);
