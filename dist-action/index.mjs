@@ -35900,7 +35900,7 @@ function renderSarif({ diagnostics, root, version = "0.0.0" }) {
 // src/core/version.ts
 var VERSION = "0.1.0";
 
-// src/plan/diff.ts
+// src/core/json-diff.ts
 var BARE_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
 function joinPath(path, key) {
   if (typeof key === "number") return `${path}[${key}]`;
